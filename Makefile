@@ -1,0 +1,35 @@
+# Java multi-threading patterns. Two commands do everything: `make run`, `make test`.
+# Each target is a small script in tools/; they install what they need on first use
+# into .tools/ (git-ignored), and Debian packages with apt-get when run as root.
+
+.PHONY: help run test unit notebooks diagrams check selftest verify-notebooks verify-diagrams
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+run: ## run every lesson script through JBang (RUN_TIMEOUT=s, RUN_ARGS=..., V=1)
+	@tools/run-scripts
+
+test: check unit run verify-notebooks verify-diagrams selftest ## the whole suite, as CI runs it
+	@echo "make test: all steps passed"
+
+unit: ## the JUnit tests (Maven Surefire)
+	@tools/unit-tests
+
+notebooks: ## regenerate notebooks, README table and catalog from the scripts; execute them
+	@tools/notebooks
+
+diagrams: ## render diagrams/*.mmd to SVG and PNG
+	@tools/diagrams
+
+check: ## fast: is every generated file current with its source?
+	@tools/check
+
+selftest: ## prove the suite's guards fail when they should
+	@tools/selftest
+
+verify-notebooks: ## execute every notebook on the Java kernel, keep nothing
+	@tools/notebooks --verify
+
+verify-diagrams: ## render every diagram into a scratch folder, keep nothing
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && tools/diagrams --into "$$d"

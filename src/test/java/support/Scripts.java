@@ -1,0 +1,73 @@
+package support;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/** Runs a lesson script in a child JVM, the way a reader would, and captures what it says. */
+public final class Scripts {
+    public static final Path ROOT = Path.of("").toAbsolutePath();
+    private static final long TIMEOUT_SECONDS = 60;
+
+    public record Result(int exitCode, String stdout, String stderr) { }
+
+    private Scripts() { }
+
+    /** Every lesson slug, in lessons.txt order. */
+    public static List<String> slugs() throws IOException {
+        return Files.readAllLines(ROOT.resolve("lessons.txt")).stream()
+                .map(String::strip)
+                .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                .toList();
+    }
+
+    public static Path script(String slug) {
+        return ROOT.resolve("jbang-scripts").resolve(slug + ".java");
+    }
+
+    /** Whether the script needs JBang (//DEPS) or runs with a bare JDK as well. */
+    public static boolean needsJbang(String slug) throws IOException {
+        return Files.readAllLines(script(slug)).stream().anyMatch(l -> l.startsWith("//DEPS"));
+    }
+
+    /** {@code java <script> args}: the JDK's source-file mode, no JBang. */
+    public static Result sourceMode(String slug, String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), script(slug).toString()));
+        command.addAll(List.of(args));
+        return run(command);
+    }
+
+    /** {@code java -cp <test classpath> <slug> args}: the compiled script, quick to start. */
+    public static Result compiled(String slug, String... args) throws Exception {
+        List<String> command = new ArrayList<>(
+                List.of(java(), "-cp", System.getProperty("java.class.path"), slug));
+        command.addAll(List.of(args));
+        return run(command);
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    private static Result run(List<String> command) throws Exception {
+        Path out = Files.createTempFile("script", ".out");
+        Path err = Files.createTempFile("script", ".err");
+        try {
+            Process p = new ProcessBuilder(command).directory(ROOT.toFile())
+                    .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s: " + command);
+            }
+            return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
+                    Files.readString(err, StandardCharsets.UTF_8));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+}

@@ -1,0 +1,38 @@
+package support;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeoutException;
+
+/** Waiting on threads without sleeping: helpers in the style of the JSR166 TCK. */
+public final class Threads {
+    public static final Duration LONG = Duration.ofSeconds(10);
+
+    private Threads() { }
+
+    /** Polls until {@code t} is parked, blocked on a monitor or in a timed wait. */
+    public static void awaitBlocked(Thread t) throws TimeoutException {
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (true) {
+            switch (t.getState()) {
+                case BLOCKED, WAITING, TIMED_WAITING -> { return; }
+                case TERMINATED -> throw new IllegalStateException(t.getName() + " ended");
+                default -> { }
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(t.getName() + " never blocked; state " + t.getState());
+            }
+            Thread.yield();
+        }
+    }
+
+    /** Joins every thread within {@link #LONG}; fails if one is still running. */
+    public static void joinAll(List<Thread> threads) throws InterruptedException, TimeoutException {
+        List<String> stuck = new ArrayList<>();
+        for (Thread t : threads) {
+            if (!t.join(LONG)) stuck.add(t.getName());
+        }
+        if (!stuck.isEmpty()) throw new TimeoutException("threads did not finish: " + stuck);
+    }
+}

@@ -1,0 +1,123 @@
+# Shared set-up for every tool: project paths, a JDK 25+, and on-demand installs.
+# Sourced, never run. Everything downloaded lands in .tools/ (git-ignored).
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TOOLS="$ROOT/.tools"
+PYTHON=/usr/bin/python3          # Debian's, the one that has Jupyter's modules
+JBANG_VERSION_PIN=0.132.1        # also in tools/jbang/pom.xml
+KERNEL_ARTIFACT=io.github.padreati:rapaio-jupyter-kernel:3.0.1
+export JBANG_NO_VERSION_CHECK=true
+
+die() { echo "error: $*" >&2; exit 1; }
+
+# Major version of the JDK at $1, from its `release` file (0 if unknown).
+jdk_major() {
+  local v
+  v=$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$1/release" 2>/dev/null)
+  echo "${v:-0}"
+}
+
+# Prints a JDK 25+ home: JAVA_HOME first, then the usual install folders.
+find_jdk() {
+  local candidate best="" best_major=0 major
+  if [ -n "${JAVA_HOME:-}" ] && [ "$(jdk_major "$JAVA_HOME")" -ge 25 ]; then
+    echo "$JAVA_HOME"; return 0
+  fi
+  for candidate in /usr/lib/jvm/* /opt/java/* /opt/jdk* "$HOME"/.sdkman/candidates/java/* \
+                   /Library/Java/JavaVirtualMachines/*/Contents/Home; do
+    [ -x "$candidate/bin/javac" ] || continue
+    major=$(jdk_major "$candidate")
+    if [ "$major" -ge 25 ] && [ "$major" -gt "$best_major" ]; then
+      best=$candidate; best_major=$major
+    fi
+  done
+  [ -n "$best" ] || return 1
+  echo "$best"
+}
+
+use_jdk() {
+  JAVA_HOME=$(find_jdk) || die "no JDK 25 or newer found: install one (e.g. Temurin 25) and set JAVA_HOME"
+  export JAVA_HOME PATH="$JAVA_HOME/bin:$PATH"
+  # Maven 3.8 uses sun.misc.Unsafe through Guava: JDK 24+ warns on every run otherwise.
+  export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow"
+}
+
+# need_deb <command-or-file> <debian package...>: installs with apt-get when root.
+need_deb() {
+  local probe=$1; shift
+  if [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; then return 0; fi
+  if [ "$(id -u)" -ne 0 ]; then
+    die "missing $probe: install it with 'sudo apt-get install $*'"
+  fi
+  echo "installing Debian packages: $*" >&2
+  if [ ! -e "$TOOLS/.apt-updated" ]; then
+    apt-get update -qq >&2 || die "apt-get update failed"
+    mkdir -p "$TOOLS" && touch "$TOOLS/.apt-updated"
+  fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2 \
+    || die "apt-get install $* failed"
+}
+
+need_python_jupyter() {
+  need_deb /usr/lib/python3/dist-packages/nbclient \
+    python3-nbclient python3-nbformat jupyter-client python3-ipykernel
+}
+
+# The jbang command: one on PATH (not ours), else the bootstrapped launcher.
+jbang_cmd() {
+  local found
+  found=$(type -P jbang || true)
+  if [ -n "$found" ] && [ "$(readlink -f "$found")" != "$ROOT/tools/bin/jbang" ]; then
+    echo "$found"
+  else
+    echo "$ROOT/tools/bin/jbang"
+  fi
+}
+
+# JBang's jars from Maven Central, with the gson pin (see tools/jbang/pom.xml).
+ensure_jbang_jars() {
+  [ -e "$TOOLS/jbang/.complete" ] && return 0
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to install JBang: apt-get install maven"
+  echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" >&2
+  rm -rf "$TOOLS/jbang"
+  mvn -q -B -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$TOOLS/jbang" >&2 || die "could not fetch JBang from Maven Central"
+  touch "$TOOLS/jbang/.complete"
+}
+
+# The Java Jupyter kernel, registered as `java` in a project-local JUPYTER_PATH.
+ensure_kernel() {
+  local dir="$TOOLS/jupyter/kernels/java" jar=rapaio-jupyter-kernel-3.0.1.jar
+  export JUPYTER_PATH="$TOOLS/jupyter"
+  if [ ! -e "$dir/$jar" ]; then
+    echo "installing the Java Jupyter kernel ($KERNEL_ARTIFACT) into .tools/jupyter" >&2
+    mkdir -p "$dir"
+    mvn -q -B dependency:copy -Dartifact="$KERNEL_ARTIFACT" -DoutputDirectory="$dir" >&2 \
+      || die "could not fetch the Java kernel from Maven Central"
+  fi
+  # Rewritten each time: it names this machine's JDK.
+  cat > "$dir/kernel.json" <<JSON
+{
+  "argv": ["$JAVA_HOME/bin/java", "-jar", "{resource_dir}/$jar", "{connection_file}"],
+  "display_name": "Java",
+  "language": "java",
+  "interrupt_mode": "message",
+  "env": {"RJK_TIMEOUT_MILLIS": "-1"}
+}
+JSON
+}
+
+# Mermaid CLI from npm, driving Debian's Chromium (no browser download).
+ensure_mermaid() {
+  need_deb /usr/bin/chromium chromium
+  command -v npm >/dev/null || die "npm is needed to install Mermaid CLI: apt-get install npm"
+  local dir="$TOOLS/mermaid"
+  if [ ! -e "$dir/node_modules/.bin/mmdc" ] \
+     || ! cmp -s "$ROOT/tools/mermaid/package.json" "$dir/package.json"; then
+    echo "installing Mermaid CLI from npm into .tools/mermaid" >&2
+    mkdir -p "$dir" && cp "$ROOT"/tools/mermaid/package*.json "$dir/"
+    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund \
+       --loglevel=error >&2) || die "npm install of Mermaid CLI failed"
+  fi
+  export MERMAID_DIR="$dir"
+}
