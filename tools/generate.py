@@ -8,6 +8,7 @@ Notebook outputs are not compared: they differ from run to run.
 """
 import hashlib
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -121,6 +122,8 @@ def problems_with_parts(all_lessons: list[Lesson]) -> list[str]:
     for script in sorted((ROOT / "jbang-scripts").glob("*.java")):
         if script.stem not in listed:
             problems.append(f"{rel(script)} is not listed in lessons.txt")
+        if not os.access(script, os.X_OK):
+            problems.append(f"{rel(script)} is not executable (chmod +x, for ./{rel(script)})")
     expected = {l.notebook.name for l in all_lessons} | {"00_index.ipynb"}
     for nb in sorted((ROOT / "notebooks").glob("*.ipynb")):
         if nb.name not in expected:

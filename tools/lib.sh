@@ -80,7 +80,7 @@ ensure_jbang_jars() {
   command -v mvn >/dev/null || die "Maven (mvn) is needed to install JBang: apt-get install maven"
   echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" >&2
   rm -rf "$TOOLS/jbang"
-  mvn -q -B -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
+  mvn -q -B -Dstyle.color=never -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$TOOLS/jbang" >&2 || die "could not fetch JBang from Maven Central"
   touch "$TOOLS/jbang/.complete"
 }
@@ -92,7 +92,7 @@ ensure_kernel() {
   if [ ! -e "$dir/$jar" ]; then
     echo "installing the Java Jupyter kernel ($KERNEL_ARTIFACT) into .tools/jupyter" >&2
     mkdir -p "$dir"
-    mvn -q -B dependency:copy -Dartifact="$KERNEL_ARTIFACT" -DoutputDirectory="$dir" >&2 \
+    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$KERNEL_ARTIFACT" -DoutputDirectory="$dir" >&2 \
       || die "could not fetch the Java kernel from Maven Central"
   fi
   # Rewritten each time: it names this machine's JDK.
