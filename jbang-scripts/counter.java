@@ -74,7 +74,8 @@ class UnsafeCounter implements Counter {
 
 // %%
 class CounterRace {
-    static long run(Counter counter, int threads, int increments) throws InterruptedException {
+    static long run(Counter counter, int threads, int increments)
+            throws InterruptedException {
         var start = new CyclicBarrier(threads);
         var workers = new ArrayList<Thread>();
         for (int t = 0; t < threads; t++) {
@@ -91,7 +92,8 @@ class CounterRace {
         return counter.get();
     }
 
-    static void lostUpdates(int threads, int increments, int runs) throws InterruptedException {
+    static void lostUpdates(int threads, int increments, int runs)
+            throws InterruptedException {
         long expected = (long) threads * increments;
         int runsThatLost = 0;
         System.out.printf("%d threads x %,d increments, expected %,d%n",
@@ -99,7 +101,8 @@ class CounterRace {
         for (int run = 1; run <= runs; run++) {
             long lost = expected - run(new UnsafeCounter(), threads, increments);
             if (lost > 0) runsThatLost++;
-            System.out.printf("  run %d: lost %,d (%.1f%%)%n", run, lost, 100.0 * lost / expected);
+            System.out.printf("  run %d: lost %,d (%.1f%%)%n",
+                    run, lost, 100.0 * lost / expected);
         }
         System.out.printf("  %d of %d runs lost updates%n", runsThatLost, runs);
     }
@@ -143,7 +146,7 @@ class LostUpdateReplay {
         });
         Thread a = Thread.ofPlatform().name("A").start(() -> {
             counter.increment();
-            step(pauseMillis, "A writes count = " + counter.get() + " (its stale read + 1)");
+            step(pauseMillis, "A writes count = " + counter.get() + " (stale read + 1)");
         });
         awaitOrFail(aHasRead);
         Thread b = Thread.ofPlatform().name("B").start(() -> {
@@ -286,7 +289,9 @@ record Variant(String name, Supplier<Counter> factory) {
     }
 
     static void costs(int threads, int increments) throws InterruptedException {
-        for (Variant v : ALL) CounterRace.run(v.factory().get(), threads, increments);  // warm-up
+        for (Variant v : ALL) {  // warm-up: let the JIT compile every variant first
+            CounterRace.run(v.factory().get(), threads, increments);
+        }
         var nanos = new long[ALL.size()];
         var counts = new long[ALL.size()];
         for (int i = 0; i < ALL.size(); i++) {
@@ -295,9 +300,12 @@ record Variant(String name, Supplier<Counter> factory) {
             nanos[i] = System.nanoTime() - start;
         }
         long fastestCorrect = Long.MAX_VALUE;
-        for (int i = 1; i < nanos.length; i++) fastestCorrect = Math.min(fastestCorrect, nanos[i]);
+        for (int i = 1; i < nanos.length; i++) {  // index 0 is the unsafe counter
+            fastestCorrect = Math.min(fastestCorrect, nanos[i]);
+        }
         System.out.printf("%d threads x %,d increments%n", threads, increments);
-        System.out.printf("%-18s %14s %16s%n", "variant", "final count", "time vs fastest");
+        System.out.printf("%-18s %14s %16s%n",
+                "variant", "final count", "time vs fastest");
         for (int i = 0; i < ALL.size(); i++) {
             System.out.printf("%-18s %,14d %15.1fx%n",
                     ALL.get(i).name(), counts[i], (double) nanos[i] / fastestCorrect);
@@ -407,7 +415,9 @@ class counter {
             if (!USAGE.contains("  " + flag + " ")) {
                 throw new IllegalArgumentException("unknown argument '" + flag + "'");
             }
-            if (i + 1 == args.length) throw new IllegalArgumentException(flag + " needs a value");
+            if (i + 1 == args.length) {
+                throw new IllegalArgumentException(flag + " needs a value");
+            }
             given.put(flag, args[++i]);
         }
         return new Options(
@@ -436,6 +446,7 @@ class counter {
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw new IllegalArgumentException(flag + " wants a positive number, got '" + value + "'");
+        throw new IllegalArgumentException(flag + " wants a positive number, got '"
+                + value + "'");
     }
 }

@@ -13,7 +13,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 CELL_TIMEOUT_S = 300     # one cell; the lessons' own timeouts are far shorter
-STARTUP_TIMEOUT_S = 120
+STARTUP_TIMEOUT_S = 240  # a JVM kernel can take minutes to start on a loaded 2-core machine
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".tools" / "logs"  # a JVM kernel can take over a minute on a loaded 2-core machine
 

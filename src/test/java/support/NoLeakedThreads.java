@@ -22,7 +22,8 @@ public final class NoLeakedThreads implements BeforeEachCallback, AfterEachCallb
     static final long GRACE_MILLIS = 5_000;
     private static final List<String> INFRASTRUCTURE = List.of(
             "junit-", "ForkJoinPool.commonPool-worker-", "process reaper", "Attach Listener",
-            "surefire-", "Common-Cleaner", "Notification Thread", "Signal Dispatcher");
+            "surefire-", "Common-Cleaner", "Notification Thread", "Signal Dispatcher",
+            "VirtualThread-unblocker");
     private static final ExtensionContext.Namespace NS =
             ExtensionContext.Namespace.create(NoLeakedThreads.class);
 
@@ -55,6 +56,8 @@ public final class NoLeakedThreads implements BeforeEachCallback, AfterEachCallb
     }
 
     private static boolean isInfrastructure(Thread t) {
+        ThreadGroup group = t.getThreadGroup();  // null once the thread has ended
+        if (group != null && group.getName().equals("CarrierThreads")) return true;
         return INFRASTRUCTURE.stream().anyMatch(t.getName()::startsWith);
     }
 }
