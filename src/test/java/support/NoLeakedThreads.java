@@ -57,7 +57,9 @@ public final class NoLeakedThreads implements BeforeEachCallback, AfterEachCallb
 
     private static boolean isInfrastructure(Thread t) {
         ThreadGroup group = t.getThreadGroup();  // null once the thread has ended
-        if (group != null && group.getName().equals("CarrierThreads")) return true;
+        if (group != null && group.getName().equals("CarrierThreads")) {
+            return true;  // the virtual-thread scheduler's own, kept for the JVM's lifetime
+        }
         return INFRASTRUCTURE.stream().anyMatch(t.getName()::startsWith);
     }
 }
