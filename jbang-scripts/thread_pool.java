@@ -652,7 +652,9 @@ class thread_pool {
             if (!USAGE.contains("  " + flag + " ")) {
                 throw new IllegalArgumentException("unknown argument '" + flag + "'");
             }
-            if (i + 1 == args.length) throw new IllegalArgumentException(flag + " needs a value");
+            if (i + 1 == args.length) {
+                throw new IllegalArgumentException(flag + " needs a value");
+            }
             given.put(flag, args[++i]);
         }
         return new Options(
@@ -680,6 +682,7 @@ class thread_pool {
         } catch (NumberFormatException e) {
             // fall through to the message below
         }
-        throw new IllegalArgumentException(flag + " wants a positive number, got '" + value + "'");
+        throw new IllegalArgumentException(flag + " wants a positive number, got '"
+                + value + "'");
     }
 }
