@@ -12,9 +12,10 @@ import nbformat
 from nbclient import NotebookClient
 
 CELL_TIMEOUT_S = 300     # one cell; the lessons' own timeouts are far shorter
-STARTUP_TIMEOUT_S = 240  # a JVM kernel can take minutes to start on a loaded 2-core machine
+STARTUP_TIMEOUT_S = 60   # one start attempt; an idle machine needs a few seconds
+START_ATTEMPTS = 3
 ROOT = Path(__file__).resolve().parent.parent
-LOGS = ROOT / ".tools" / "logs"  # a JVM kernel can take over a minute on a loaded 2-core machine
+LOGS = ROOT / ".tools" / "logs"
 
 
 def coalesce_streams(nb) -> None:
@@ -33,18 +34,35 @@ def coalesce_streams(nb) -> None:
             cell.outputs = merged
 
 
-def execute(path: Path, in_place: bool) -> str | None:
-    """Returns None on success, else one line saying what failed."""
+def run_kernel(path: Path) -> nbformat.NotebookNode:
+    """Executes a fresh copy of the notebook; raises on a failing cell or a dead kernel."""
     nb = nbformat.read(path, as_version=4)
     client = NotebookClient(nb, kernel_name="java", timeout=CELL_TIMEOUT_S,
                             startup_timeout=STARTUP_TIMEOUT_S, record_timing=False,
                             resources={"metadata": {"path": str(path.parent)}})
-    log = LOGS / f"kernel-{path.stem}.log"
+    log = LOGS / f"kernel-{path.parent.parent.name}-{path.stem}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as kernel_stderr:  # the kernel logs every message it handles
+        client.execute(stderr=kernel_stderr)
+    return nb
+
+
+def execute(path: Path, in_place: bool) -> str | None:
+    """Returns None on success, else one line saying what failed."""
     try:
-        with log.open("w") as kernel_stderr:  # the kernel logs every message it handles
-            client.execute(stderr=kernel_stderr)
-    except Exception as e:  # a failing cell, a timeout, or a kernel that died or never started
+        for attempt in range(1, START_ATTEMPTS + 1):
+            try:
+                nb = run_kernel(path)
+                break
+            except RuntimeError as e:
+                # No cell ran: the kernel never answered. rapaio-jupyter-kernel 3.0.1 has a
+                # start-up race (a request that arrives before its handlers are registered
+                # kills its shell thread: NPE in Channels.getHandler), seen on loaded
+                # machines. Start it afresh; a failing cell is never retried.
+                if "Kernel didn't respond" not in str(e) or attempt == START_ATTEMPTS:
+                    raise
+                print(f"  {path.name}: the kernel did not start; starting it again", flush=True)
+    except Exception as e:  # a failing cell, a timeout, or a kernel that died
         summary = str(e).strip().splitlines()
         return f"{path.name}: {type(e).__name__}: {summary[-1] if summary else ''}"
     for n, cell in enumerate(nb.cells):

@@ -138,6 +138,10 @@ def problems_with_parts(all_lessons: list[Lesson]) -> list[str]:
             problems.append(f"{l.slug}: no diagrams/{l.slug}*.mmd")
         if not l.test.exists():
             problems.append(f"{l.slug}: no test {rel(l.test)}")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for target in re.findall(r"\]\(([^)#:]+)\)", readme):  # relative links only
+        if not (ROOT / target).exists():
+            problems.append(f"README.md links to {target}, which does not exist")
     for mmd in sorted((ROOT / "diagrams").glob("*.mmd")):
         want = hashlib.sha256(mmd.read_bytes()).hexdigest()
         for output, got in recorded_hashes(mmd).items():
@@ -196,6 +200,10 @@ def main(check: bool) -> int:
         print(f"check: {len(all_lessons)} lessons, {len(problems)} problems")
         return 1 if problems else 0
 
+    for stray in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"):
+        if stray not in notebooks:  # a lesson renumbered or removed
+            stray.unlink()
+            print(f"removed {rel(stray)}")
     for path, nb in notebooks.items():
         old = nbformat.read(path, as_version=4) if path.exists() else None
         if old is None or cell_sources(old) != cell_sources(nb):
