@@ -4,6 +4,7 @@ Usage: execute_notebooks.py [--in-place] [NOTEBOOK...]   (default: every lesson 
 Without --in-place the executed copies are thrown away (make test only proves they run);
 with it they are saved with their outputs (make notebooks).
 """
+import asyncio
 import sys
 import time
 from pathlib import Path
@@ -13,7 +14,8 @@ from nbclient import NotebookClient
 
 CELL_TIMEOUT_S = 300     # one cell; the lessons' own timeouts are far shorter
 STARTUP_TIMEOUT_S = 60   # one start attempt; an idle machine needs a few seconds
-START_ATTEMPTS = 3
+READY_AFTER_BIND_S = 20  # a healthy kernel answers within a second of binding
+START_ATTEMPTS = 5
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".tools" / "logs"
 
@@ -34,15 +36,38 @@ def coalesce_streams(nb) -> None:
             cell.outputs = merged
 
 
+class JavaKernelClient(NotebookClient):
+    """Starts rapaio-jupyter-kernel 3.0.1, whose start-up sometimes goes wrong.
+
+    About one start in four, on this project's machines, the kernel binds its five
+    sockets and then never answers on its shell socket, or dies right after binding
+    (and a request that arrives before its handlers are registered kills its shell
+    thread: NPE in Channels.getHandler). A healthy kernel answers within a second of binding. So:
+    wait until its log shows all five sockets bound, give it a moment, then allow it
+    READY_AFTER_BIND_S to answer; if it does not, the caller starts a fresh kernel.
+    """
+    kernel_log: Path
+
+    async def async_start_new_kernel_client(self):
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.kernel_log.read_text(errors="replace").count("Binding") >= 5:
+                self.startup_timeout = READY_AFTER_BIND_S
+                break
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(0.5)
+        return await super().async_start_new_kernel_client()
+
+
 def run_kernel(path: Path) -> nbformat.NotebookNode:
     """Executes a fresh copy of the notebook; raises on a failing cell or a dead kernel."""
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, kernel_name="java", timeout=CELL_TIMEOUT_S,
-                            startup_timeout=STARTUP_TIMEOUT_S, record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
-    log = LOGS / f"kernel-{path.parent.parent.name}-{path.stem}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as kernel_stderr:  # the kernel logs every message it handles
+    client = JavaKernelClient(nb, kernel_name="java", timeout=CELL_TIMEOUT_S,
+                              startup_timeout=STARTUP_TIMEOUT_S, record_timing=False,
+                              resources={"metadata": {"path": str(path.parent)}})
+    client.kernel_log = LOGS / f"kernel-{path.parent.parent.name}-{path.stem}-{time.time_ns()}.log"
+    client.kernel_log.parent.mkdir(parents=True, exist_ok=True)
+    with client.kernel_log.open("w") as kernel_stderr:  # the kernel logs each message
         client.execute(stderr=kernel_stderr)
     return nb
 
@@ -55,11 +80,11 @@ def execute(path: Path, in_place: bool) -> str | None:
                 nb = run_kernel(path)
                 break
             except RuntimeError as e:
-                # No cell ran: the kernel never answered. rapaio-jupyter-kernel 3.0.1 has a
-                # start-up race (a request that arrives before its handlers are registered
-                # kills its shell thread: NPE in Channels.getHandler), seen on loaded
-                # machines. Start it afresh; a failing cell is never retried.
-                if "Kernel didn't respond" not in str(e) or attempt == START_ATTEMPTS:
+                # No cell ran: the kernel never answered (see JavaKernelClient).
+                # Start it afresh; a failing cell is never retried.
+                start_failure = ("Kernel didn't respond" in str(e)
+                                 or "Kernel died before replying" in str(e))
+                if not start_failure or attempt == START_ATTEMPTS:
                     raise
                 print(f"  {path.name}: the kernel did not start; starting it again", flush=True)
     except Exception as e:  # a failing cell, a timeout, or a kernel that died
