@@ -15,7 +15,7 @@ from nbclient import NotebookClient
 CELL_TIMEOUT_S = 300     # one cell; the lessons' own timeouts are far shorter
 STARTUP_TIMEOUT_S = 60   # one start attempt; an idle machine needs a few seconds
 READY_AFTER_BIND_S = 20  # a healthy kernel answers within a second of binding
-START_ATTEMPTS = 5
+START_ATTEMPTS = 8  # about one start in four fails; eight in a row is vanishingly rare
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".tools" / "logs"
 
