@@ -2,7 +2,7 @@
 # Each target is a small script in tools/; they install what they need on first use
 # into .tools/ (git-ignored), and Debian packages with apt-get when run as root.
 
-.PHONY: help run test unit notebooks diagrams check selftest verify-notebooks verify-diagrams
+.PHONY: help run test unit notebooks diagrams check selftest soak kernel verify-notebooks verify-diagrams
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -10,8 +10,8 @@ help: ## list the targets
 run: ## run every lesson script through JBang (RUN_JOBS=2, RUN_TIMEOUT=60, RUN_ARGS=..., V=1)
 	@tools/run-scripts
 
-test: check unit run verify-notebooks verify-diagrams selftest ## the whole suite, as CI runs it
-	@echo "make test: all steps passed"
+test: ## the whole suite, as CI runs it, with the time each step took
+	@tools/test-all
 
 unit: ## the JUnit tests (Maven Surefire)
 	@tools/unit-tests
@@ -19,7 +19,7 @@ unit: ## the JUnit tests (Maven Surefire)
 notebooks: ## regenerate notebooks, README table and catalog from the scripts; execute them
 	@tools/notebooks
 
-diagrams: ## render diagrams/*.mmd to SVG and PNG
+diagrams: ## render each changed diagrams/*.mmd to SVG and PNG (tools/diagrams --all: every one)
 	@tools/diagrams
 
 check: ## fast: is every generated file current with its source?
@@ -28,8 +28,15 @@ check: ## fast: is every generated file current with its source?
 selftest: ## prove the suite's guards fail when they should
 	@tools/selftest
 
+soak: ## start the Java kernel N times and check every channel (N=100)
+	@tools/kernel-soak $(or $(N),100)
+
+kernel: ## install the Java kernel for Jupyter into .tools/jupyter (see README)
+	@bash -c 'source tools/lib.sh && use_jdk && need_python_jupyter && ensure_kernel' && \
+	  echo "kernel 'java' ready: JUPYTER_PATH=.tools/jupyter jupyter lab"
+
 verify-notebooks: ## execute every notebook on the Java kernel, keep nothing
 	@tools/notebooks --verify
 
 verify-diagrams: ## render every diagram into a scratch folder, keep nothing
-	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && tools/diagrams --into "$$d"
+	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && tools/diagrams --into "$$d/diagrams"

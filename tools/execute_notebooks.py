@@ -3,101 +3,81 @@
 Usage: execute_notebooks.py [--in-place] [NOTEBOOK...]   (default: every lesson notebook)
 Without --in-place the executed copies are thrown away (make test only proves they run);
 with it they are saved with their outputs (make notebooks).
+Each notebook gets a fresh kernel, started in the notebook's folder as Jupyter does.
 """
-import asyncio
 import sys
 import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
-CELL_TIMEOUT_S = 300     # one cell; the lessons' own timeouts are far shorter
-STARTUP_TIMEOUT_S = 60   # one start attempt; an idle machine needs a few seconds
-READY_AFTER_BIND_S = 20  # a healthy kernel answers within a second of binding
-START_ATTEMPTS = 8  # about one start in four fails; eight in a row is vanishingly rare
-ROOT = Path(__file__).resolve().parent.parent
-LOGS = ROOT / ".tools" / "logs"
+from java_kernel import ROOT, KernelStart
+
+CELL_TIMEOUT_S = 120   # one cell; every lesson's demos are bounded far below this
+BIND_TIMEOUT_S = 60    # the JVM's start, to its five sockets bound: slow on a busy machine
+ANSWER_S = 5           # then shell and control answer within this, or the start failed
+START_ATTEMPTS = 3     # with tools/kernel/LoopThread.java a failed start should not happen
+
+
+class KernelDidNotStart(Exception):
+    pass
+
+
+def started_kernel(path: Path) -> KernelStart:
+    """A kernel whose shell and control channels both answered; else KernelDidNotStart."""
+    kernel = KernelStart(f"{path.parent.parent.name}-{path.stem}", cwd=path.parent)
+    kernel.start()
+    deadline = time.monotonic() + BIND_TIMEOUT_S
+    while not kernel.bound() and time.monotonic() < deadline and kernel.manager.is_alive():
+        time.sleep(0.05)
+    if kernel.bound() and kernel.shell_answers(ANSWER_S) and kernel.control_answers(ANSWER_S):
+        return kernel
+    kernel.close()
+    raise KernelDidNotStart(f"see {kernel.log}")
+
+
+def execute(path: Path) -> nbformat.NotebookNode:
+    """Runs every code cell of a fresh copy; raises on a failing or overlong cell."""
+    nb = nbformat.read(path, as_version=4)
+    for attempt in range(1, START_ATTEMPTS + 1):
+        try:
+            kernel = started_kernel(path)
+            break
+        except KernelDidNotStart as e:
+            if attempt == START_ATTEMPTS:
+                raise
+            print(f"  {path.name}: the kernel did not answer ({e}); starting another", flush=True)
+    try:
+        for n, cell in enumerate(nb.cells):
+            if cell.cell_type != "code":
+                continue
+            reply, cell.outputs = kernel.run_cell(cell.source, CELL_TIMEOUT_S)
+            cell.execution_count = reply.get("execution_count")
+            if reply["status"] != "ok" or any(o.output_type == "error" for o in cell.outputs):
+                error = next((o for o in cell.outputs if o.output_type == "error"), None)
+                detail = f"{error.ename}: {error.evalue}" if error else reply["status"]
+                raise RuntimeError(f"cell {n} failed: {detail}")
+        kernel.shutdown(seconds=10)
+    finally:
+        kernel.close()
+    kernel.log.unlink()  # kept only when something went wrong
+    return nb
 
 
 def coalesce_streams(nb) -> None:
     """Joins consecutive stream outputs: the kernel sends each print() piece separately."""
     for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
         merged = []
-        for output in cell.get("outputs", []):
+        for output in cell.outputs:
             previous = merged[-1] if merged else None
-            if (previous is not None and output.get("output_type") == "stream"
-                    and previous.get("output_type") == "stream"
-                    and previous.get("name") == output.get("name")):
-                previous["text"] += output["text"]
+            if (previous is not None and output.output_type == "stream"
+                    and previous.output_type == "stream" and previous.name == output.name):
+                previous.text += output.text
             else:
                 merged.append(output)
-        if cell.cell_type == "code":
-            cell.outputs = merged
-
-
-class JavaKernelClient(NotebookClient):
-    """Starts rapaio-jupyter-kernel 3.0.1, whose start-up sometimes goes wrong.
-
-    About one start in four, on this project's machines, the kernel binds its five
-    sockets and then never answers on its shell socket, or dies right after binding
-    (and a request that arrives before its handlers are registered kills its shell
-    thread: NPE in Channels.getHandler). A healthy kernel answers within a second of binding. So:
-    wait until its log shows all five sockets bound, give it a moment, then allow it
-    READY_AFTER_BIND_S to answer; if it does not, the caller starts a fresh kernel.
-    """
-    kernel_log: Path
-
-    async def async_start_new_kernel_client(self):
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.kernel_log.read_text(errors="replace").count("Binding") >= 5:
-                self.startup_timeout = READY_AFTER_BIND_S
-                break
-            await asyncio.sleep(0.1)
-        await asyncio.sleep(0.5)
-        return await super().async_start_new_kernel_client()
-
-
-def run_kernel(path: Path) -> nbformat.NotebookNode:
-    """Executes a fresh copy of the notebook; raises on a failing cell or a dead kernel."""
-    nb = nbformat.read(path, as_version=4)
-    client = JavaKernelClient(nb, kernel_name="java", timeout=CELL_TIMEOUT_S,
-                              startup_timeout=STARTUP_TIMEOUT_S, record_timing=False,
-                              resources={"metadata": {"path": str(path.parent)}})
-    client.kernel_log = LOGS / f"kernel-{path.parent.parent.name}-{path.stem}-{time.time_ns()}.log"
-    client.kernel_log.parent.mkdir(parents=True, exist_ok=True)
-    with client.kernel_log.open("w") as kernel_stderr:  # the kernel logs each message
-        client.execute(stderr=kernel_stderr)
-    return nb
-
-
-def execute(path: Path, in_place: bool) -> str | None:
-    """Returns None on success, else one line saying what failed."""
-    try:
-        for attempt in range(1, START_ATTEMPTS + 1):
-            try:
-                nb = run_kernel(path)
-                break
-            except RuntimeError as e:
-                # No cell ran: the kernel never answered (see JavaKernelClient).
-                # Start it afresh; a failing cell is never retried.
-                start_failure = ("Kernel didn't respond" in str(e)
-                                 or "Kernel died before replying" in str(e))
-                if not start_failure or attempt == START_ATTEMPTS:
-                    raise
-                print(f"  {path.name}: the kernel did not start; starting it again", flush=True)
-    except Exception as e:  # a failing cell, a timeout, or a kernel that died
-        summary = str(e).strip().splitlines()
-        return f"{path.name}: {type(e).__name__}: {summary[-1] if summary else ''}"
-    for n, cell in enumerate(nb.cells):
-        for output in cell.get("outputs", []):
-            if output.get("output_type") == "error":
-                return f"{path.name}: cell {n} raised {output.get('ename')}"
-    if in_place:
-        coalesce_streams(nb)
-        nbformat.write(nb, path)
-    return None
+        cell.outputs = merged
 
 
 def main(args: list[str]) -> int:
@@ -107,12 +87,17 @@ def main(args: list[str]) -> int:
     failures = 0
     for path in paths:
         started = time.monotonic()
-        failure = execute(path, in_place)
-        status = "ok" if failure is None else "FAILED"
+        try:
+            nb = execute(path)
+            status = "ok"
+        except Exception as e:  # a failing cell, a timeout, or a kernel that never answered
+            status, failures = "FAILED", failures + 1
+            print(f"  {path.name}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        else:
+            if in_place:
+                coalesce_streams(nb)
+                nbformat.write(nb, path)
         print(f"{path.name:32} {status:7} {time.monotonic() - started:5.1f}s", flush=True)
-        if failure:
-            failures += 1
-            print(f"  {failure}", file=sys.stderr)
     print(f"notebooks: {len(paths) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -54,13 +54,21 @@ need_deb() {
     apt-get update -qq >&2 || die "apt-get update failed"
     mkdir -p "$TOOLS" && touch "$TOOLS/.apt-updated"
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >&2 \
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
     || die "apt-get install $* failed"
 }
 
+# What tools/java_kernel.py uses to start and drive the kernel (no Jupyter front end).
 need_python_jupyter() {
-  need_deb /usr/lib/python3/dist-packages/nbclient \
-    python3-nbclient python3-nbformat jupyter-client python3-ipykernel
+  need_deb /usr/lib/python3/dist-packages/jupyter_client \
+    python3-jupyter-client python3-nbformat python3-zmq
+}
+
+# Maven, quiet: errors only. Maven 3.8 prints stray ANSI resets (ESC[0m) even in batch
+# mode without colour; they are stripped so logs stay plain text.
+mvn_quiet() {
+  mvn -q -B -Dstyle.color=never "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' >&2
+  return "${PIPESTATUS[0]}"
 }
 
 # The jbang command: one on PATH (not ours), else the bootstrapped launcher.
@@ -80,25 +88,36 @@ ensure_jbang_jars() {
   command -v mvn >/dev/null || die "Maven (mvn) is needed to install JBang: apt-get install maven"
   echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" >&2
   rm -rf "$TOOLS/jbang"
-  mvn -q -B -Dstyle.color=never -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
-    -DoutputDirectory="$TOOLS/jbang" >&2 || die "could not fetch JBang from Maven Central"
+  mvn_quiet -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
+    -DoutputDirectory="$TOOLS/jbang" || die "could not fetch JBang from Maven Central"
   touch "$TOOLS/jbang/.complete"
 }
 
-# The Java Jupyter kernel, registered as `java` in a project-local JUPYTER_PATH.
+# The Java Jupyter kernel, registered as `java` in a project-local JUPYTER_PATH: the jar
+# as Maven Central ships it, behind one corrected class compiled from tools/kernel/
+# (its header says what it fixes and when to delete it).
 ensure_kernel() {
   local dir="$TOOLS/jupyter/kernels/java" jar=rapaio-jupyter-kernel-3.0.1.jar
+  local fix_src="$ROOT/tools/kernel/LoopThread.java" fix="$TOOLS/jupyter/kernel-fix"
   export JUPYTER_PATH="$TOOLS/jupyter"
   if [ ! -e "$dir/$jar" ]; then
     echo "installing the Java Jupyter kernel ($KERNEL_ARTIFACT) into .tools/jupyter" >&2
     mkdir -p "$dir"
-    mvn -q -B -Dstyle.color=never dependency:copy -Dartifact="$KERNEL_ARTIFACT" -DoutputDirectory="$dir" >&2 \
+    mvn_quiet dependency:copy -Dartifact="$KERNEL_ARTIFACT" -DoutputDirectory="$dir" \
       || die "could not fetch the Java kernel from Maven Central"
   fi
-  # Rewritten each time: it names this machine's JDK.
+  if ! cmp -s "$fix_src" "$fix/LoopThread.java"; then  # compiled again when it changes
+    rm -rf "$fix" && mkdir -p "$fix"
+    "$JAVA_HOME/bin/javac" -Xlint:all -Werror -d "$fix" -cp "$dir/$jar" "$fix_src" >&2 \
+      || die "could not compile $fix_src"
+    cp "$fix_src" "$fix/LoopThread.java"
+  fi
+  # Rewritten each time: it names this machine's JDK. The fix comes first on the class
+  # path, so it replaces the jar's class; the jar's manifest only names MainApp.
   cat > "$dir/kernel.json" <<JSON
 {
-  "argv": ["$JAVA_HOME/bin/java", "-jar", "{resource_dir}/$jar", "{connection_file}"],
+  "argv": ["$JAVA_HOME/bin/java", "-cp", "$fix:$dir/$jar",
+           "org.rapaio.jupyter.kernel.MainApp", "{connection_file}"],
   "display_name": "Java",
   "language": "java",
   "interrupt_mode": "message",
@@ -107,17 +126,18 @@ ensure_kernel() {
 JSON
 }
 
-# Mermaid CLI from npm, driving Debian's Chromium (no browser download).
+# Mermaid and puppeteer-core from npm, driving Debian's Chromium (no browser download).
 ensure_mermaid() {
   need_deb /usr/bin/chromium chromium
-  command -v npm >/dev/null || die "npm is needed to install Mermaid CLI: apt-get install npm"
+  need_deb /usr/share/fonts/truetype/liberation fonts-liberation  # see render.mjs
+  command -v npm >/dev/null || die "npm is needed to install Mermaid: apt-get install npm"
   local dir="$TOOLS/mermaid"
-  if [ ! -e "$dir/node_modules/.bin/mmdc" ] \
-     || ! cmp -s "$ROOT/tools/mermaid/package.json" "$dir/package.json"; then
-    echo "installing Mermaid CLI from npm into .tools/mermaid" >&2
+  if [ ! -e "$dir/node_modules/puppeteer-core" ] \
+     || ! cmp -s "$ROOT/tools/mermaid/package-lock.json" "$dir/package-lock.json"; then
+    echo "installing Mermaid and puppeteer-core from npm into .tools/mermaid" >&2
     mkdir -p "$dir" && cp "$ROOT"/tools/mermaid/package*.json "$dir/"
-    (cd "$dir" && PUPPETEER_SKIP_DOWNLOAD=true npm ci --no-audit --no-fund \
-       --loglevel=error >&2) || die "npm install of Mermaid CLI failed"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2) \
+      || die "npm install of Mermaid failed"
   fi
   export MERMAID_DIR="$dir"
 }

@@ -1,0 +1,153 @@
+"""The Java kernel (rapaio-jupyter-kernel, registered as `java` by tools/lib.sh), as the
+notebook executor and the soak test start and probe it.
+
+The kernel logs every message it handles to its standard error, which we keep in a file
+per start under .tools/logs/. Its control channel answers nothing we can wait for
+(it sends its replies on the shell socket), so a log line is the proof that the control
+loop read a request.
+"""
+import gc
+import queue
+import time
+from pathlib import Path
+
+import nbformat
+import zmq
+import zmq.asyncio
+from jupyter_client import KernelManager
+
+ROOT = Path(__file__).resolve().parent.parent
+LOGS = ROOT / ".tools" / "logs"
+CHANNELS = ("Shell", "Control", "Heartbeat", "IOPub", "Stdin")
+
+
+class KernelStart:
+    """One kernel process with its client and its log; a context manager that always
+    shuts it down (cleanly if it can, else by force) and closes every socket."""
+
+    def __init__(self, label: str, cwd: Path = ROOT):
+        LOGS.mkdir(parents=True, exist_ok=True)
+        self.cwd = cwd
+        self.log = LOGS / f"kernel-{label}-{time.time_ns()}.log"
+        self.manager = KernelManager(kernel_name="java")
+        self.client = None
+        self.exit_code = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *_):
+        self.close()
+
+    def start(self) -> "KernelStart":
+        with self.log.open("w") as stderr:  # the kernel keeps its own copy of the handle
+            self.manager.start_kernel(stderr=stderr, cwd=str(self.cwd))
+        # Our own zmq context, closed by close(): a client left to close its own at
+        # interpreter exit prints "Exception ignored in ... __del__" tracebacks.
+        self.context = zmq.asyncio.Context()
+        self.client = self.manager.client(context=self.context)
+        self.client.start_channels()
+        return self
+
+    def close(self) -> None:
+        try:
+            if self.manager.is_alive():
+                self.manager.shutdown_kernel(now=True)  # kills it
+        finally:
+            self.client.stop_channels()
+            self.manager.cleanup_resources()
+            self.context.destroy(linger=0)
+            self.client = None  # collected now, not at interpreter exit (see start)
+            gc.collect()
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def bound(self) -> bool:
+        """Whether the kernel has bound all five sockets (its log says so)."""
+        text = self.log_text()
+        return all(f"[{c}Channel]: Binding" in text for c in CHANNELS)
+
+    def shell_answers(self, seconds: float) -> bool:
+        """Sends kernel_info_request at once and again each second, as JupyterLab does."""
+        try:
+            self.client.wait_for_ready(timeout=seconds)
+            return True
+        except RuntimeError:
+            return False
+
+    def control_answers(self, seconds: float) -> bool:
+        """Sends kernel_info_request on control; the kernel answers it on the shell socket,
+        so only its log line "Handling message" proves the control loop runs."""
+        before = self.log_text().count("[ControlChannel]: Handling message")
+        self.client.control_channel.send(self.client.session.msg("kernel_info_request"))
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.log_text().count("[ControlChannel]: Handling message") > before:
+                return True
+            time.sleep(0.05)
+        return False
+
+    def heartbeat_answers(self, seconds: float) -> bool:
+        """A ping on the heartbeat socket must come back unchanged."""
+        info = self.manager.get_connection_info()
+        socket = zmq.Context.instance().socket(zmq.REQ)
+        socket.setsockopt(zmq.LINGER, 0)
+        try:
+            socket.connect(f"{info['transport']}://{info['ip']}:{info['hb_port']}")
+            socket.send(b"ping")
+            return bool(socket.poll(int(seconds * 1000))) and socket.recv() == b"ping"
+        finally:
+            socket.close()
+
+    def run_cell(self, code: str, seconds: float) -> tuple[dict, list]:
+        """Runs one cell; returns its execute_reply content and its outputs as notebook
+        outputs. Raises TimeoutError if the cell has not finished within `seconds`."""
+        msg_id = self.client.execute(code, allow_stdin=False)
+        deadline = time.monotonic() + seconds
+        outputs = []
+
+        def next_message(get):
+            left = deadline - time.monotonic()
+            try:
+                return get(timeout=max(0.01, left))
+            except queue.Empty:
+                raise TimeoutError(f"the cell did not finish within {seconds:.0f} s") from None
+
+        while True:
+            msg = next_message(self.client.get_iopub_msg)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            kind = msg["msg_type"]
+            if kind in ("stream", "display_data", "execute_result", "error"):
+                outputs.append(nbformat.v4.output_from_msg(msg))
+            elif kind == "status" and msg["content"]["execution_state"] == "idle":
+                break
+        while True:
+            reply = next_message(self.client.get_shell_msg)
+            if reply["parent_header"].get("msg_id") == msg_id:
+                return reply["content"], outputs
+
+    def execute(self, code: str, seconds: float) -> tuple[str, str]:
+        """Runs one cell; returns (reply status, what it printed on standard output)."""
+        reply, outputs = self.run_cell(code, seconds)
+        printed = "".join(o.get("text", "") for o in outputs
+                          if o.output_type == "stream" and o.name == "stdout")
+        return reply["status"], printed
+
+    def shutdown(self, seconds: float) -> bool:
+        """Sends shutdown_request on control; True if the kernel then ended by itself
+        with status 0 within `seconds` (close() kills it otherwise)."""
+        self.manager.request_shutdown()
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            code = self.manager.provisioner.process.poll()
+            if code is not None:
+                self.exit_code = code
+                return code == 0
+            time.sleep(0.05)
+        return False
+
+    def interrupt(self) -> None:
+        """Jupyter's interrupt: with interrupt_mode "message", an interrupt_request on control."""
+        self.manager.interrupt_kernel()
