@@ -4,35 +4,32 @@
 // %% [markdown]
 // # Counter: lost updates, and four ways to stop losing them
 //
-// Several threads add one to the same counter. Each `count++` looks like one step, but
-// the CPU does three: read the field, add one, write it back. When two threads read the
-// same value before either writes, one increment is overwritten and gone, with no error
-// and no warning. This lesson makes that happen, measures it, replays it in slow motion,
-// then fixes it four ways: `synchronized`, `ReentrantLock`, `AtomicInteger` and
-// `LongAdder`, and compares what each costs.
+// Five threads each add one to a shared counter a thousand times: the total should be
+// 5,000. Without a lock it often comes out short, with no error and no warning. This
+// lesson shows why, replays one lost update step by step, and fixes it four ways.
 //
-// Run it: `jbang counter` from the repository root, `jbang jbang-scripts/counter.java`,
-// or with a bare JDK 25, `java jbang-scripts/counter.java`. Try `--help`.
+// **You will learn**
+// - why `count++` is three steps, and how two threads interleave them to lose an update
+// - to prove a race by forcing the interleaving, not by hoping to see it
+// - `synchronized`, `ReentrantLock`, `AtomicInteger` and `LongAdder`, and which to use
+// - why `volatile` does not fix a lost update
 
 // %%
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.List;
-import java.util.concurrent.BrokenBarrierException;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.IntConsumer;
-import java.util.function.Supplier;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.*;
+import java.util.concurrent.locks.*;
+import java.util.function.*;
+import java.util.stream.*;
 
 // %% [markdown]
-// ## One interface, five counters
+// ## The broken counter
 //
-// Every variant below implements this interface, so the same harness can hammer each
-// one and compare them fairly.
+// `count++` on an `int` field compiles to `getfield`, `iadd`, `putfield`: a read, an
+// add and a write. We spell the steps out and leave a seam between the read and the
+// write. It does nothing in normal use; the replay below and the tests use it to pause
+// one thread at exactly the wrong moment. Every counter in this lesson implements
+// `Counter`, so one harness can run them all.
 
 // %%
 interface Counter {
@@ -40,15 +37,6 @@ interface Counter {
     long get();
 }
 
-// %% [markdown]
-// ## The broken counter
-//
-// `count++` on an `int` field compiles to `getfield`, `iadd`, `putfield`: a read, an
-// add and a write. We spell those steps out so you can see them, and leave a seam
-// between the read and the write: it does nothing in normal use, and lets the replay
-// below (and the tests) pause one thread at exactly the wrong moment.
-
-// %%
 class UnsafeCounter implements Counter {
     private int count;
     private final IntConsumer afterRead;  // a seam to force interleavings; no-op normally
@@ -59,18 +47,22 @@ class UnsafeCounter implements Counter {
     public void increment() {
         int seen = count;        // 1. read
         afterRead.accept(seen);  //    (another thread may run here)
-        count = seen + 1;        // 2. add and write back
+        count = seen + 1;        // 2. add, and write back
     }
 
     public long get() { return count; }
 }
 
 // %% [markdown]
-// ## Measuring the damage
+// ## The race, at the seed's size
 //
-// The harness starts `threads` threads, holds them at a barrier so they all begin
-// together, lets each call `increment()` `increments` times, joins them all and returns
-// the final count. Anything below `threads × increments` is updates lost.
+// The harness starts the threads, holds them at a barrier so that they begin together,
+// lets each call `increment()` a number of times, joins them, and returns the count. We
+// run the seed's load (5 threads × 1,000 increments) twenty times. Some runs come out
+// short, by a different amount each time, and many lose nothing: a thousand increments
+// take a few microseconds once the JIT has compiled them, so a thread is often done
+// before the next one wakes up from the barrier. A race shows up only sometimes; a test
+// that passes proves nothing.
 
 // %%
 class CounterRace {
@@ -81,8 +73,8 @@ class CounterRace {
         for (int t = 0; t < threads; t++) {
             workers.add(Thread.ofPlatform().name("worker-" + t).start(() -> {
                 try {
-                    start.await();
-                } catch (InterruptedException | BrokenBarrierException e) {
+                    start.await(10, TimeUnit.SECONDS);
+                } catch (Exception e) {  // interrupted, timed out, or a broken barrier
                     return;
                 }
                 for (int i = 0; i < increments; i++) counter.increment();
@@ -92,33 +84,51 @@ class CounterRace {
         return counter.get();
     }
 
-    static void lostUpdates(int threads, int increments, int runs)
-            throws InterruptedException {
-        long expected = (long) threads * increments;
-        int runsThatLost = 0;
-        System.out.printf("%d threads x %,d increments, expected %,d%n",
-                threads, increments, expected);
-        for (int run = 1; run <= runs; run++) {
-            long lost = expected - run(new UnsafeCounter(), threads, increments);
-            if (lost > 0) runsThatLost++;
-            System.out.printf("  run %d: lost %,d (%.1f%%)%n",
-                    run, lost, 100.0 * lost / expected);
+    static void seedRuns(int runs) throws InterruptedException {
+        var lost = new ArrayList<Long>();
+        for (int run = 0; run < runs; run++) {
+            lost.add(5_000 - run(new UnsafeCounter(), 5, 1_000));
         }
-        System.out.printf("  %d of %d runs lost updates%n", runsThatLost, runs);
+        System.out.printf("5 threads x 1,000 increments: %d of %d runs lost updates%n",
+                lost.stream().filter(n -> n > 0).count(), runs);
+        for (int from = 0; from < runs; from += 10) {  // ten runs a line
+            var line = lost.subList(from, Math.min(from + 10, runs));
+            System.out.printf("  updates lost, runs %2d-%2d: %s%n", from + 1,
+                    from + line.size(), line.stream().map(String::valueOf)
+                            .collect(Collectors.joining(" ")));
+        }
     }
 }
 
+// %% [run]
+// CounterRace.seedRuns(20);
+
 // %% [markdown]
-// How many updates vanish swings from run to run, and from machine to machine: the
-// output below is one run. Starting every thread at the same barrier makes the race
-// window wide open; without it, at the seed's load, each thread may finish before the
-// next one starts and a run may lose nothing at all. (If whole millions vanish at
-// once, that is the JIT keeping `count` in a register for the entire loop: with no
-// synchronisation it is allowed to.)
+// ## Long enough to collide: `volatile` does not help
+//
+// Give two threads ten million increments each and they run side by side for a good
+// fraction of a second. We make the field `volatile`, the fix many people try first. It
+// does make every read and write go to memory, in order (a plain field lets the JIT keep
+// `count` in a register for the whole loop: read once, add ten million, write once), but
+// `count++` is still a read, an add and a write, and two threads still interleave them.
+// On a machine with two or more cores every run loses updates, usually a great many.
+
+// %%
+class VolatileCounter implements Counter {
+    private volatile int count;
+
+    public void increment() { count++; }  // a volatile read, then a volatile write
+    public long get() { return count; }
+
+    static void twoThreads() throws InterruptedException {
+        long count = CounterRace.run(new VolatileCounter(), 2, 10_000_000);
+        System.out.printf("2 threads x 10,000,000 increments of a volatile field: "
+                + "%,d lost%n", 20_000_000 - count);
+    }
+}
 
 // %% [run]
-// CounterRace.lostUpdates(5, 1_000, 5);
-// CounterRace.lostUpdates(5, 300_000, 5);
+// VolatileCounter.twoThreads();
 
 // %% [markdown]
 // ## The lost update in slow motion
@@ -126,8 +136,8 @@ class CounterRace {
 // Counting after the fact shows *that* updates vanish; this replay shows *how*. Two
 // latches force the one interleaving that loses an update: thread A reads 0 and pauses
 // in the seam; thread B reads 0, writes 1 and finishes; then A writes its stale 0 + 1.
-// Two increments, final count 1. The pauses between steps are for the audience:
-// `--speed 0.25` slows them down on stage, `--speed 20` hurries them.
+// Two increments, final count 1, on every run. The pauses between the steps are only
+// for the audience (`--speed 0.25` on stage slows them down).
 //
 // @diagram counter-lost-update
 
@@ -141,14 +151,14 @@ class LostUpdateReplay {
             step(pauseMillis, me + " reads count = " + seen);
             if (me.equals("A")) {
                 aHasRead.countDown();
-                awaitOrFail(bIsDone);  // A is paused between its read and its write
+                await(bIsDone);  // A is paused between its read and its write
             }
         });
         Thread a = Thread.ofPlatform().name("A").start(() -> {
             counter.increment();
             step(pauseMillis, "A writes count = " + counter.get() + " (stale read + 1)");
         });
-        awaitOrFail(aHasRead);
+        await(aHasRead);
         Thread b = Thread.ofPlatform().name("B").start(() -> {
             counter.increment();
             step(pauseMillis, "B writes count = " + counter.get());
@@ -163,13 +173,13 @@ class LostUpdateReplay {
     private static void step(long pauseMillis, String what) {
         System.out.println("  " + what);
         try {
-            Thread.sleep(pauseMillis);  // pacing for a human, not synchronisation
+            Thread.sleep(pauseMillis);  // pacing for people, not synchronisation
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
     }
 
-    private static void awaitOrFail(CountDownLatch latch) {
+    private static void await(CountDownLatch latch) {
         try {
             if (!latch.await(10, TimeUnit.SECONDS)) {
                 throw new IllegalStateException("replay stuck: a step never happened");
@@ -181,15 +191,15 @@ class LostUpdateReplay {
 }
 
 // %% [run]
-// long finalCount = LostUpdateReplay.replay(100);
+// long finalCount = LostUpdateReplay.replay(300);
 
 // %% [markdown]
 // ## Fix 1: `synchronized`
 //
-// Only one thread at a time may hold an object's monitor. Marking both methods
+// Only one thread at a time can hold an object's monitor. Marking both methods
 // `synchronized` makes read-add-write one indivisible step, and `get()` sees the last
-// write (releasing a monitor *happens-before* the next acquisition of it). The smallest
-// fix, and the one to reach for first.
+// write, because releasing a monitor *happens-before* every later acquisition of it
+// (JLS 17.4.4). The smallest fix, and the one to reach for first.
 //
 // @diagram counter-lock-handoff
 
@@ -204,9 +214,10 @@ class SynchronizedCounter implements Counter {
 // %% [markdown]
 // ## Fix 2: `ReentrantLock`
 //
-// The same exclusion as an object you can hold: `tryLock` with a timeout,
-// interruptible waits, fairness, several `Condition`s. The price is ceremony: unlock
-// in `finally`, always, or one exception leaves the lock held forever.
+// The same exclusion as an object you hold: it adds `tryLock` with a timeout,
+// interruptible waits, fairness and several `Condition`s. The price is ceremony: unlock
+// in `finally`, always, or one exception leaves the lock held for good. This is the
+// seed's `SafeCounter`, which guards its value with a `threading.Lock`.
 
 // %%
 class LockCounter implements Counter {
@@ -235,9 +246,11 @@ class LockCounter implements Counter {
 // %% [markdown]
 // ## Fix 3: `AtomicInteger`
 //
-// No lock at all: `incrementAndGet` is a single hardware compare-and-swap (`lock xadd`
-// on x86) that retries on conflict. Right for one variable; it cannot keep two fields
-// consistent with each other.
+// No lock at all. `incrementAndGet` is one atomic read-modify-write: on x86 the JIT
+// turns it into a single `lock xadd` instruction, a fetch-and-add that cannot fail, so
+// nothing is retried. (`compareAndSet` is the other tool here: it fails when another
+// thread got there first, and the caller loops.) Right for one variable; it cannot keep
+// two fields consistent with each other.
 
 // %%
 class AtomicCounter implements Counter {
@@ -252,9 +265,9 @@ class AtomicCounter implements Counter {
 //
 // Under heavy contention every thread fights over the one cache line of an
 // `AtomicInteger`. `LongAdder` gives contending threads cells of their own and adds
-// them up in `sum()`. Fastest for write-mostly counters (hit counts, metrics); but
-// `sum()` is not an atomic snapshot while writers are running, so it cannot hand out
-// unique ids.
+// them up in `sum()`. It suits counters that many threads write and few read (hit
+// counts, metrics), but `sum()` is not an atomic snapshot while writers run, so it
+// cannot hand out unique ids.
 
 // %%
 class AdderCounter implements Counter {
@@ -265,188 +278,122 @@ class AdderCounter implements Counter {
 }
 
 // %% [markdown]
-// ## All five, side by side
+// ## All four, at the seed's size
 //
-// First the seed's exact run: 5 threads × 1,000 increments each, so every safe
-// variant must print 5000. Then a heavier run timed side by side in one process,
-// reported as a ratio to the fastest correct variant (one warm-up round first; the
-// `profiling` lesson measures this properly with JMH).
+// Every correct counter ends at exactly 5,000 on every run, which this lesson's tests
+// check under far heavier load. The last line is the seed's own run: its `SafeCounter`
+// is our `LockCounter`.
 
 // %%
-record Variant(String name, Supplier<Counter> factory) {
-    static final List<Variant> ALL = List.of(
-            new Variant("unsafe (count++)", UnsafeCounter::new),
-            new Variant("synchronized", SynchronizedCounter::new),
-            new Variant("ReentrantLock", LockCounter::new),
-            new Variant("AtomicInteger", AtomicCounter::new),
-            new Variant("LongAdder", AdderCounter::new));
-
-    static void finalCounts(int threads, int increments) throws InterruptedException {
-        for (Variant v : ALL) {
-            long count = CounterRace.run(v.factory().get(), threads, increments);
-            System.out.printf("%-18s final count: %d%n", v.name(), count);
+class Fixes {
+    static void finalCounts() throws InterruptedException {
+        for (Supplier<Counter> fix : List.<Supplier<Counter>>of(SynchronizedCounter::new,
+                LockCounter::new, AtomicCounter::new, AdderCounter::new)) {
+            Counter counter = fix.get();
+            long count = CounterRace.run(counter, 5, 1_000);
+            String name = counter.getClass().getSimpleName();
+            System.out.printf("%-20s final count %d%n", name, count);
         }
-    }
-
-    static void costs(int threads, int increments) throws InterruptedException {
-        for (Variant v : ALL) {  // warm-up: let the JIT compile every variant first
-            CounterRace.run(v.factory().get(), threads, increments);
-        }
-        var nanos = new long[ALL.size()];
-        var counts = new long[ALL.size()];
-        for (int i = 0; i < ALL.size(); i++) {
-            long start = System.nanoTime();
-            counts[i] = CounterRace.run(ALL.get(i).factory().get(), threads, increments);
-            nanos[i] = System.nanoTime() - start;
-        }
-        long fastestCorrect = Long.MAX_VALUE;
-        for (int i = 1; i < nanos.length; i++) {  // index 0 is the unsafe counter
-            fastestCorrect = Math.min(fastestCorrect, nanos[i]);
-        }
-        System.out.printf("%d threads x %,d increments%n", threads, increments);
-        System.out.printf("%-18s %14s %16s%n",
-                "variant", "final count", "time vs fastest");
-        for (int i = 0; i < ALL.size(); i++) {
-            System.out.printf("%-18s %,14d %15.1fx%n",
-                    ALL.get(i).name(), counts[i], (double) nanos[i] / fastestCorrect);
-        }
+        long seeds = CounterRace.run(new LockCounter(), 5, 1_000);
+        System.out.println("Final count: " + seeds);  // the seed's last line
     }
 }
 
 // %% [run]
-// Variant.finalCounts(5, 1_000);
-// Variant.costs(5, 300_000);
+// Fixes.finalCounts();
 
 // %% [markdown]
-// The unsafe counter is fast only because it is wrong. Among the correct ones,
-// uncontended locks are cheap, but contended `synchronized` and `ReentrantLock` make
-// threads queue, park and wake; the atomic spins on one cache line; `LongAdder`
-// barely contends at all. Ratios swing from run to run on a 2-core machine: read the
-// order, not the decimals.
-//
 // ## Which one to use
 //
 // | you need | use |
 // |---|---|
 // | a counter, or a few fields that must change together | `synchronized` |
-// | the same, plus `tryLock`, timeouts, interruptible waits or conditions | `ReentrantLock` |
-// | one number, read often, and ids or sequence numbers | `AtomicInteger` / `AtomicLong` |
+// | the same, with `tryLock`, timeouts or conditions | `ReentrantLock` |
+// | one number, read often; ids and sequence numbers | `AtomicInteger`, `AtomicLong` |
 // | one number written by many threads, read rarely (metrics) | `LongAdder` |
+//
+// What each costs under contention is measured properly, with JMH, in `benchmarking`.
 //
 // ## Pitfalls
 //
 // - **`volatile` is no fix.** It makes each read and write visible to other threads,
-//   but read-add-write is still three steps, and the slow-motion interleaving above
-//   loses an update just the same.
-// - **Guard reads too.** An unsynchronised `get()` may return a stale value: without a
-//   happens-before edge to the last write, nothing obliges the reader to see it.
+//   but read-add-write is still three steps, as `VolatileCounter` shows.
+// - **Guard the reads too.** An unsynchronised `get()` may return a stale value: with
+//   no happens-before edge to the last write, nothing obliges the reader to see it.
 // - **One lock per piece of state.** Two methods that lock different objects do not
 //   exclude each other.
-// - **A race test can pass by luck.** The loss swings from run to run and can be
-//   zero; prove a race by forcing the interleaving, as `LostUpdateReplay` (and this
-//   lesson's tests) do, or with a tool built for it such as jcstress.
+// - **A passing race test proves nothing.** Prove a race by forcing the interleaving,
+//   as `LostUpdateReplay` and this lesson's tests do, or with a tool built for it, such
+//   as jcstress.
 //
 // ## From Python
 //
 // | Python (the seed) | Java |
 // |---|---|
-// | `self._lock = threading.Lock()` | `private final ReentrantLock lock = new ReentrantLock();` or an object's monitor |
-// | `with self._lock: self._value += 1` | `synchronized (this) { count++; }`, or `lock.lock(); try { count++; } finally { lock.unlock(); }` |
-// | `threading.Thread(target=f, args=(c, 1000))` | `Thread.ofPlatform().start(() -> f(c, 1000))` |
-// | `t.join()` | `t.join()` |
-// | (nothing) | `AtomicInteger`, `LongAdder`: lock-free counters |
+// | `self._lock = threading.Lock()` | `new ReentrantLock()`, or an object's monitor |
+// | `with self._lock: self._value += 1` | `synchronized (this) { count++; }` |
+// | `threading.Thread(target=f, args=(c, 1000))` | `Thread.ofPlatform().start(...)` |
+// | (nothing built in) | `AtomicInteger`, `LongAdder`: counters without a lock |
 //
-// In CPython the GIL makes lost updates rarer but not impossible: `+=` is several
-// bytecodes and a thread switch can fall between them. The JVM has no GIL, so threads
-// really run in parallel and the race is easy to hit.
+// CPython's GIL makes lost updates rarer, not impossible: `+=` is several bytecodes and
+// a thread switch can fall between them. The JVM has no GIL: threads run on every
+// core at once, and the race is easy to hit.
 //
-// Related lessons: `shared_resource` (a lock guard with try-with-resources),
-// `race_conditions` (check-then-act and visibility), `profiling` (JMH numbers for
-// these counters).
+// ## Try it
 //
-// ## The script's entry point
+// - Run `jbang counter race` a few times: the number of runs that lose updates, and
+//   how much they lose, changes from run to run.
+// - In `VolatileCounter.twoThreads`, run one thread with twenty million increments:
+//   nothing is lost, because no other thread runs at the same time.
+// - In `Fixes.finalCounts`, add `UnsafeCounter::new` to the list: on most runs its
+//   final count is below 5,000.
 //
-// `main` runs the sections above in order with the options from the command line;
-// a bad option prints one line and exits with status 2.
+// ## Summary
+//
+// `count++` is a read, an add and a write, and two threads that interleave them lose
+// an update. A race shows up only sometimes, so prove it by forcing the interleaving.
+// `synchronized` is the first fix to reach for; `ReentrantLock` adds timeouts and
+// conditions; `AtomicInteger` suits one number; `LongAdder` suits a hot counter that
+// is rarely read. `volatile` alone never makes a compound action atomic.
 
-// %%
-class counter {
-    static final String USAGE = """
-            Usage: counter [options]
-              --threads N     threads incrementing one counter (default 5)
-              --increments N  increments per thread, the seed's run (default 1000)
-              --stress N      increments per thread for the measured runs (default 300000)
-              --runs N        measured runs of the broken counter (default 5)
-              --speed X       replay pacing: 2 = twice as fast, 0.5 = half (default 1)
-              --help          print this and exit""";
+// %% [main]
+class counter {  // the entry point, script only: `jbang counter --help`
+    static final Section[] SECTIONS = {
+            new Section("race", "the seed's counter without a lock, then a volatile one",
+                    speed -> { CounterRace.seedRuns(20); VolatileCounter.twoThreads(); }),
+            new Section("replay", "one lost update in slow motion, forced by two latches",
+                    speed -> LostUpdateReplay.replay(Math.round(400 / speed))),
+            new Section("fixes", "four correct counters, each at exactly 5,000",
+                    speed -> Fixes.finalCounts())};
+    // From here on the same in every lesson (tools/entry-point.java).
+    record Section(String name, String about, Demo demo) { }
+    interface Demo { void run(double speed) throws Exception; }
 
-    record Options(int threads, int increments, int stress, int runs, double speed) { }
-
-    public static void main(String[] args) throws InterruptedException {
-        Options o;
-        try {
-            o = parse(args);
-        } catch (IllegalArgumentException e) {
-            System.err.println("counter: " + e.getMessage() + " (try --help)");
-            System.exit(2);
-            return;
-        }
-        if (o == null) {
-            System.out.println(USAGE);
-            return;
-        }
-        System.out.println("== The broken counter ==");
-        CounterRace.lostUpdates(o.threads(), o.increments(), o.runs());
-        CounterRace.lostUpdates(o.threads(), o.stress(), o.runs());
-        System.out.println("\n== The lost update in slow motion ==");
-        LostUpdateReplay.replay(Math.round(400 / o.speed()));
-        System.out.println("\n== All five, side by side ==");
-        Variant.finalCounts(o.threads(), o.increments());
-        System.out.println();
-        Variant.costs(o.threads(), o.stress());
-    }
-
-    /** Returns null for --help; throws IllegalArgumentException on a bad argument. */
-    static Options parse(String... args) {
-        var given = new HashMap<String, String>();
+    public static void main(String[] args) throws Exception {
+        var chosen = new ArrayList<Section>();
+        double speed = 1;
         for (int i = 0; i < args.length; i++) {
-            String flag = args[i];
-            if (flag.equals("--help") || flag.equals("-h")) return null;
-            if (!USAGE.contains("  " + flag + " ")) {
-                throw new IllegalArgumentException("unknown argument '" + flag + "'");
-            }
-            if (i + 1 == args.length) {
-                throw new IllegalArgumentException(flag + " needs a value");
-            }
-            given.put(flag, args[++i]);
+            String arg = args[i], next = i + 1 < args.length ? args[i + 1] : "";
+            var named = Stream.of(SECTIONS).filter(s -> s.name().equals(arg)).findAny();
+            if (named.isPresent()) chosen.add(named.get());
+            else if (arg.equals("--speed") && next.matches("\\d*\\.?\\d+"))
+                speed = Math.clamp(Double.parseDouble(args[++i]), 0.1, 20);
+            else if (!arg.equals("--step")) usage(arg.matches("--help|--list"), arg);
         }
-        return new Options(
-                count("--threads", given.getOrDefault("--threads", "5")),
-                count("--increments", given.getOrDefault("--increments", "1000")),
-                count("--stress", given.getOrDefault("--stress", "300000")),
-                count("--runs", given.getOrDefault("--runs", "5")),
-                factor("--speed", given.getOrDefault("--speed", "1")));
+        boolean step = List.of(args).contains("--step") && System.console() != null;
+        for (Section s : chosen.isEmpty() ? List.of(SECTIONS) : chosen) {
+            if (step) System.console().readLine("%n[Enter] %s ", s.name());
+            System.out.printf("%n== %s: %s%n", s.name(), s.about());
+            s.demo().run(speed);
+        }
     }
 
-    static int count(String flag, String value) {
-        try {
-            int n = Integer.parseInt(value.replace("_", ""));
-            if (n > 0) return n;
-        } catch (NumberFormatException e) {
-            // fall through to the message below
-        }
-        throw new IllegalArgumentException(flag + " wants a positive whole number, got '"
-                + value + "'");
-    }
-
-    static double factor(String flag, String value) {
-        try {
-            double x = Double.parseDouble(value);
-            if (x > 0 && Double.isFinite(x)) return x;
-        } catch (NumberFormatException e) {
-            // fall through to the message below
-        }
-        throw new IllegalArgumentException(flag + " wants a positive number, got '"
-                + value + "'");
+    static void usage(boolean asked, String arg) {  // --help; or a bad argument, status 2
+        String name = Section.class.getEnclosingClass().getSimpleName();
+        if (!asked) System.err.printf("%s: bad argument '%s' (try --help)%n", name, arg);
+        else System.out.printf("jbang %s [section...] [--speed 0.1-20] [--step]%n%s",
+                name, Stream.of(SECTIONS).map(s -> "  %-8s %s%n".formatted(s.name(),
+                        s.about())).collect(Collectors.joining()));
+        System.exit(asked ? 0 : 2);
     }
 }

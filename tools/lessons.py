@@ -1,31 +1,38 @@
-"""The lesson model: which lessons exist, and how a script splits into notebook cells.
+"""The lesson model: which lessons exist, in which groups, and how a script splits into cells.
 
 A lesson's single source is jbang-scripts/<slug>.java in jupytext's "percent" format:
   // %% [markdown]   prose; each line starts with "//"
   // %%              Java declarations, valid for javac and for JShell alike
   // %% [run]        notebook-only statements, written as "// " comments so javac
                      ignores them; the notebook runs them uncommented
+  // %% [main]       the script's entry point (class <slug> with main): script only,
+                     never in the notebook
 Lines before the first marker (shebang, //JAVA, //DEPS) belong to JBang only.
 In prose, a line "@diagram <name>" stands for diagrams/<name>.mmd (image + source).
+
+lessons.txt lists the slugs in reading order; a line "[Group title]" starts a group.
 """
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"^// %%(?: \[(markdown|run)\])?\s*$")
+MARKER = re.compile(r"^// %%(?: \[(markdown|run|main)\])?\s*$")
+GROUP = re.compile(r"^\[(.+)\]$")
 
 
 @dataclass
 class Cell:
-    kind: str    # "markdown", "code" or "run"
+    kind: str    # "markdown", "code", "run" or "main"
     text: str
+    line: int    # where the cell's marker is in the script
 
 
 @dataclass
 class Lesson:
     number: int
     slug: str
+    group: str
 
     @property
     def script(self) -> Path:
@@ -41,7 +48,7 @@ class Lesson:
         return ROOT / "src" / "test" / "java" / f"{camel}Test.java"
 
     def diagrams(self) -> list[Path]:
-        return sorted((ROOT / "diagrams").glob(f"{self.slug}*.mmd"))
+        return sorted((ROOT / "diagrams").glob(f"{self.slug}-*.mmd"))
 
     def cells(self) -> list[Cell]:
         return parse(self.script.read_text(encoding="utf-8"), str(self.script))
@@ -53,34 +60,51 @@ class Lesson:
             raise ValueError(f"{self.script}: the first cell must be markdown starting '# Title'")
         return heading[2:].strip()
 
+    def short_title(self) -> str:
+        """"Counter" of "Counter: lost updates, and four ways to stop losing them"."""
+        return self.title().split(":", 1)[0]
+
+    def subtitle(self) -> str:
+        """What you will learn, in one line: the title after its colon."""
+        parts = self.title().split(":", 1)
+        return parts[1].strip() if len(parts) == 2 else ""
+
 
 def lessons() -> list[Lesson]:
-    lines = (ROOT / "lessons.txt").read_text(encoding="utf-8").splitlines()
-    slugs = [s.strip() for s in lines if s.strip() and not s.startswith("#")]
-    return [Lesson(n, slug) for n, slug in enumerate(slugs, start=1)]
+    found, group = [], ""
+    for line in (ROOT / "lessons.txt").read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        m = GROUP.match(line)
+        if m:
+            group = m.group(1)
+        else:
+            found.append(Lesson(len(found) + 1, line, group))
+    return found
 
 
 def parse(source: str, name: str) -> list[Cell]:
     cells: list[Cell] = []
-    kind, body = None, []
+    kind, body, start = None, [], 0
 
     def flush():
         if kind is None:
             return
         text = "\n".join(body).strip("\n")
         if text:
-            cells.append(Cell(kind, text))
+            cells.append(Cell(kind, text, start))
 
     for lineno, line in enumerate(source.splitlines(), start=1):
         m = MARKER.match(line)
         if m:
             flush()
-            kind, body = (m.group(1) or "code"), []
+            kind, body, start = (m.group(1) or "code"), [], lineno
         elif kind in ("markdown", "run"):
             if line.strip() and not line.startswith("//"):
                 raise ValueError(f"{name}:{lineno}: a {kind} cell line must start with //")
             body.append(re.sub(r"^// ?", "", line))
-        elif kind == "code":
+        elif kind is not None:
             body.append(line)
     flush()
     if not cells:

@@ -8,6 +8,9 @@
 // SHA-256 of its source (an SVG comment, a PNG tEXt chunk), so `make check` can tell a
 // diagram that was edited but not re-rendered.
 //
+// A note whose text is wider than its box (Mermaid sizes a note that spans two
+// participants by their distance, not by its text) fails the render.
+//
 // Diagrams render at their natural size (no scaling to a maximum width) and the PNG at
 // twice that, so shown at half its pixel width (as tools/generate.py embeds it) every
 // diagram's text has the same size.
@@ -78,6 +81,10 @@ async function render(page, source, n) {
     container.innerHTML = svg;
     return new XMLSerializer().serializeToString(container.firstElementChild);
   }, text, `diagram-${n}`);
+  const spilling = await page.evaluate(() => [...document.querySelectorAll('#container .noteText')]
+    .filter((text) => text.getBBox().width > text.parentNode.querySelector('rect').getBBox().width)
+    .map((text) => text.textContent));
+  if (spilling.length) throw new Error(`note text wider than its box: ${spilling.join(' | ')}`);
   writeFileSync(`${stem}.svg`, `${svg}\n<!-- source-sha256: ${hash} -->\n`);
   const png = await (await page.$('#container > svg')).screenshot({ type: 'png' });
   writeFileSync(`${stem}.png`, pngWithText(Buffer.from(png), 'source-sha256', hash));

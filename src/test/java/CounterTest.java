@@ -1,26 +1,28 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import support.Scripts;
 import support.Threads;
 
 /** What the `counter` lesson claims, proven. */
 class CounterTest {
 
-    static Stream<Arguments> safeCounters() {
-        return Variant.ALL.stream()
-                .filter(v -> !(v.factory().get() instanceof UnsafeCounter))
-                .map(v -> Arguments.of(v.name(), v.factory()));
+    static Stream<Arguments> fixes() {
+        return Stream.<Supplier<Counter>>of(SynchronizedCounter::new, LockCounter::new,
+                AtomicCounter::new, AdderCounter::new)
+                .map(fix -> Arguments.of(fix.get().getClass().getSimpleName(), fix));
     }
 
     @Test
@@ -31,11 +33,11 @@ class CounterTest {
         var counter = new UnsafeCounter(seen -> {
             if (Thread.currentThread().getName().equals("first")) {
                 firstHasRead.countDown();
-                await(secondIsDone);  // hold "first" between its read and its write
+                Threads.await(secondIsDone);  // hold "first" between its read and its write
             }
         });
         Thread first = Thread.ofPlatform().name("first").start(counter::increment);
-        await(firstHasRead);
+        Threads.await(firstHasRead);
         Thread second = Thread.ofPlatform().name("second").start(() -> {
             counter.increment();
             secondIsDone.countDown();
@@ -49,6 +51,27 @@ class CounterTest {
     @Timeout(10)
     void slowMotionReplayEndsWithOneIncrementLost() throws Exception {
         assertEquals(1, LostUpdateReplay.replay(0));
+    }
+
+    /** Lincheck tries interleavings of two threads' increments until one breaks. */
+    public static class VolatileCounterUnderModelChecking {
+        private final VolatileCounter counter = new VolatileCounter();
+
+        @Operation
+        public void increment() { counter.increment(); }
+
+        @Operation
+        public long get() { return counter.get(); }
+    }
+
+    @Test
+    @Timeout(120)
+    void volatileCounterStillLosesUpdatesUnderModelChecking() {
+        var failure = assertThrows(AssertionError.class, () -> new ModelCheckingOptions()
+                .iterations(20).invocationsPerIteration(1_000)
+                .check(VolatileCounterUnderModelChecking.class));
+        assertTrue(failure.getMessage().contains("Invalid execution results"),
+                failure.getMessage());
     }
 
     @Test
@@ -66,47 +89,27 @@ class CounterTest {
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("safeCounters")
+    @MethodSource("fixes")
     @Timeout(60)
-    void safeCounterIsExactUnderStress(String name, Supplier<Counter> factory) throws Exception {
-        assertEquals(4_000_000, CounterRace.run(factory.get(), 4, 1_000_000));
+    void fixIsExactUnderStress(String name, Supplier<Counter> fix) throws Exception {
+        assertEquals(4_000_000, CounterRace.run(fix.get(), 4, 1_000_000));
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("safeCounters")
+    @MethodSource("fixes")
     @Timeout(10)
-    void seedRunCountsTo5000(String name, Supplier<Counter> factory) throws Exception {
-        assertEquals(5000, CounterRace.run(factory.get(), 5, 1_000));
+    void fixCountsTo5000AtTheSeedsSize(String name, Supplier<Counter> fix) throws Exception {
+        assertEquals(5000, CounterRace.run(fix.get(), 5, 1_000));
     }
 
     @Test
-    void optionsDefaultToTheSeedsRun() {
-        assertEquals(new counter.Options(5, 1_000, 300_000, 5, 1.0), counter.parse());
-        assertEquals(7, counter.parse("--threads", "7").threads());
-        assertEquals(0.25, counter.parse("--speed", "0.25").speed());
-        assertNull(counter.parse("--threads", "7", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--threads wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> counter.parse("--threads", "0")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> counter.parse("--bogus", "1")).getMessage());
-        assertEquals("--runs needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> counter.parse("--runs")).getMessage());
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS)) {
-                throw new AssertionError("latch never opened");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    @Timeout(30)
+    void fixesSectionEndsWithTheSeedsResult() throws Exception {
+        var run = Scripts.compiled("counter", "fixes");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertEquals("Final count: 5000", lines.getLast());
+        assertEquals(4, lines.stream().filter(l -> l.endsWith("final count 5000")).count(),
+                run.stdout());
     }
 }

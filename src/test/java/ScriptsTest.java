@@ -1,22 +1,23 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.util.List;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import support.Scripts;
 import support.Scripts.Result;
 
-/** The command-line contract every lesson script keeps. */
+/** The command-line contract every lesson script keeps (tools/entry-point.java). */
 class ScriptsTest {
 
     static List<String> lessons() throws Exception {
         return Scripts.slugs();
+    }
+
+    /** Lessons in the v2 format: their entry point lists named sections. */
+    static List<String> sectioned() throws Exception {
+        return Scripts.slugs().stream().filter(Scripts::hasSections).toList();
     }
 
     @ParameterizedTest
@@ -24,13 +25,14 @@ class ScriptsTest {
     void helpPrintsUsageAndExitsZero(String slug) throws Exception {
         Result r = Scripts.compiled(slug, "--help");
         assertEquals(0, r.exitCode(), r.stderr());
-        assertTrue(r.stdout().startsWith("Usage: " + slug), r.stdout());
+        assertTrue(r.stdout().lines().findFirst().orElse("").contains(slug), r.stdout());
     }
 
     @ParameterizedTest
     @MethodSource("lessons")
     void badArgumentsPrintOneLineAndExitTwo(String slug) throws Exception {
-        for (List<String> bad : List.of(List.of("--no-such-flag", "1"), List.of("--speed", "fast"))) {
+        for (List<String> bad : List.of(List.of("--no-such-flag", "1"), List.of("--speed", "fast"),
+                List.of("--speed"))) {
             Result r = Scripts.compiled(slug, bad.toArray(String[]::new));
             assertEquals(2, r.exitCode(), bad + ": " + r.stdout() + r.stderr());
             assertEquals(1, r.stderr().lines().count(), bad + ": " + r.stderr());
@@ -38,17 +40,28 @@ class ScriptsTest {
         }
     }
 
-    /** The same parser rejects these too; checked in-process, which is much quicker. */
     @ParameterizedTest
-    @MethodSource("lessons")
-    void parseRejectsANegativeSpeedAndAMissingValue(String slug) throws Exception {
-        Method parse = Class.forName(slug).getDeclaredMethod("parse", String[].class);
-        for (String[] bad : List.of(new String[] {"--speed", "-1"}, new String[] {"--speed"})) {
-            var thrown = assertThrows(InvocationTargetException.class,
-                    () -> parse.invoke(null, (Object) bad));
-            assertInstanceOf(IllegalArgumentException.class, thrown.getCause(),
-                    String.join(" ", bad));
+    @MethodSource("sectioned")
+    void listShowsEachSectionOnOneLine(String slug) throws Exception {
+        Result r = Scripts.compiled(slug, "--list");
+        assertEquals(0, r.exitCode(), r.stderr());
+        List<String> names = Scripts.sections(slug);
+        for (String name : names) {
+            assertEquals(1, r.stdout().lines().filter(l -> l.startsWith("  " + name + " "))
+                    .count(), name + " in:\n" + r.stdout());
         }
+        assertEquals(names.size() + 1, r.stdout().lines().count(), r.stdout());
+    }
+
+    @ParameterizedTest
+    @MethodSource("sectioned")
+    void aNamedSectionRunsAloneAndStepNeverWaitsOnAPipe(String slug) throws Exception {
+        String last = Scripts.sections(slug).getLast();
+        Result r = Scripts.compiled(slug, last, "--step", "--speed", "20");
+        assertEquals(0, r.exitCode(), r.stderr());
+        List<String> banners = r.stdout().lines().filter(l -> l.startsWith("== ")).toList();
+        assertEquals(List.of("== " + last + ":"),
+                banners.stream().map(b -> b.substring(0, b.indexOf(':') + 1)).toList());
     }
 
     /** Someone on stage with only a JDK can still run every lesson without //DEPS. */
@@ -58,6 +71,6 @@ class ScriptsTest {
         assumeFalse(Scripts.needsJbang(slug), "needs JBang for its //DEPS");
         Result r = Scripts.sourceMode(slug, "--help");
         assertEquals(0, r.exitCode(), r.stderr());
-        assertTrue(r.stdout().startsWith("Usage: " + slug), r.stdout());
+        assertTrue(r.stdout().lines().findFirst().orElse("").contains(slug), r.stdout());
     }
 }

@@ -17,12 +17,35 @@ public final class Scripts {
 
     private Scripts() { }
 
-    /** Every lesson slug, in lessons.txt order. */
+    /** Every lesson slug, in lessons.txt order (skipping comments and "[Group]" lines). */
     public static List<String> slugs() throws IOException {
         return Files.readAllLines(ROOT.resolve("lessons.txt")).stream()
                 .map(String::strip)
-                .filter(line -> !line.isEmpty() && !line.startsWith("#"))
+                .filter(line -> !line.isEmpty() && !line.startsWith("#") && !line.startsWith("["))
                 .toList();
+    }
+
+    /** Whether the lesson's entry point lists named sections (tools/entry-point.java). */
+    public static boolean hasSections(String slug) {
+        try {
+            Class.forName(slug).getDeclaredField("SECTIONS");
+            return true;
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
+    }
+
+    /** The names of the lesson's sections, in order. */
+    public static List<String> sections(String slug) throws ReflectiveOperationException {
+        var field = Class.forName(slug).getDeclaredField("SECTIONS");
+        field.setAccessible(true);
+        var names = new ArrayList<String>();
+        for (Object section : (Object[]) field.get(null)) {
+            var name = section.getClass().getMethod("name");  // of a package-private record
+            name.setAccessible(true);
+            names.add((String) name.invoke(section));
+        }
+        return names;
     }
 
     public static Path script(String slug) {

@@ -3,6 +3,8 @@ package support;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /** Waiting on threads without sleeping: helpers in the style of the JSR166 TCK. */
@@ -10,6 +12,22 @@ public final class Threads {
     public static final Duration LONG = Duration.ofSeconds(10);
 
     private Threads() { }
+
+    /**
+     * Waits for the latch to open, at most {@link #LONG}; throws AssertionError if it does
+     * not (a step of the test never happened). Unchecked, so it can be called from a
+     * worker's lambda; an interrupt is kept (the flag set again) and reported the same way.
+     */
+    public static void await(CountDownLatch latch) {
+        try {
+            if (!latch.await(LONG.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new AssertionError("a latch never opened within " + LONG);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AssertionError("interrupted while waiting for a latch", e);
+        }
+    }
 
     /** Polls until {@code t} is parked, blocked on a monitor or in a timed wait. */
     public static void awaitBlocked(Thread t) throws TimeoutException {
