@@ -5,8 +5,9 @@
 // # Counter: lost updates, and four ways to stop losing them
 //
 // Five threads each add one to a shared counter a thousand times: the total should be
-// 5,000. Without a lock it often comes out short, with no error and no warning. This
-// lesson shows why, replays one lost update step by step, and fixes it four ways.
+// 5,000. Without a lock it can come out short, with no error and no warning, and on
+// the next run come out right. This lesson shows why, replays one lost update step by
+// step, and fixes it four ways.
 //
 // **You will learn**
 // - why `count++` is three steps, and how two threads interleave them to lose an update
@@ -26,16 +27,12 @@ import java.util.stream.*;
 // ## The broken counter
 //
 // `count++` on an `int` field compiles to `getfield`, `iadd`, `putfield`: a read, an
-// add and a write. We spell the steps out and leave a seam between the read and the
-// write. It does nothing in normal use; the replay below and the tests use it to pause
-// one thread at exactly the wrong moment. Every counter in this lesson implements
-// `Counter`, so one harness can run them all.
+// add and a write. We spell the steps out, with a *seam* between the read and the write:
+// a hook that does nothing in normal use, which the replay and the tests use to pause a
+// thread at exactly the wrong moment. Every counter here implements `Counter`.
 
 // %%
-interface Counter {
-    void increment();
-    long get();
-}
+interface Counter { void increment(); long get(); }
 
 class UnsafeCounter implements Counter {
     private int count;
@@ -56,13 +53,16 @@ class UnsafeCounter implements Counter {
 // %% [markdown]
 // ## The race, at the seed's size
 //
-// The harness starts the threads, holds them at a barrier so that they begin together,
-// lets each call `increment()` a number of times, joins them, and returns the count. We
-// run the seed's load (5 threads × 1,000 increments) twenty times. Some runs come out
-// short, by a different amount each time, and many lose nothing: a thousand increments
-// take a few microseconds once the JIT has compiled them, so a thread is often done
-// before the next one wakes up from the barrier. A race shows up only sometimes; a test
-// that passes proves nothing.
+// The harness holds the threads at a barrier so they start at about the same time, lets
+// each call `increment()` a number of times, joins them and returns the count. `join()`
+// makes a worker's writes visible to the thread that joins it (JLS 17.4.5), so a short
+// count means lost updates, not a stale read. We run the seed's load (5 threads × 1,000
+// increments) twenty times. Some runs come out short, by varying amounts; many lose
+// nothing, and on a busy machine all twenty may. The barrier's last arrival goes on at
+// once while the others wake one by one, and once the JIT (the JVM's compiler of hot
+// code) has compiled the loop, a thousand increments take microseconds: a thread is
+// often done before the next is awake. A race shows only sometimes: a passing test
+// proves nothing.
 
 // %%
 class CounterRace {
@@ -74,8 +74,8 @@ class CounterRace {
             workers.add(Thread.ofPlatform().name("worker-" + t).start(() -> {
                 try {
                     start.await(10, TimeUnit.SECONDS);
-                } catch (Exception e) {  // interrupted, timed out, or a broken barrier
-                    return;
+                } catch (Exception e) {  // a thread that never ran is no lost update
+                    throw new IllegalStateException("the start barrier failed", e);
                 }
                 for (int i = 0; i < increments; i++) counter.increment();
             }));
@@ -89,14 +89,10 @@ class CounterRace {
         for (int run = 0; run < runs; run++) {
             lost.add(5_000 - run(new UnsafeCounter(), 5, 1_000));
         }
-        System.out.printf("5 threads x 1,000 increments: %d of %d runs lost updates%n",
-                lost.stream().filter(n -> n > 0).count(), runs);
-        for (int from = 0; from < runs; from += 10) {  // ten runs a line
-            var line = lost.subList(from, Math.min(from + 10, runs));
-            System.out.printf("  updates lost, runs %2d-%2d: %s%n", from + 1,
-                    from + line.size(), line.stream().map(String::valueOf)
-                            .collect(Collectors.joining(" ")));
-        }
+        var lossy = lost.stream().filter(n -> n > 0).sorted().toList();
+        System.out.printf("5 threads x 1,000 increments: %d of %d runs lost updates%s%n",
+                lossy.size(), runs, lossy.isEmpty() ? "" : " (%d to %d in a run)"
+                        .formatted(lossy.getFirst(), lossy.getLast()));
     }
 }
 
@@ -106,12 +102,14 @@ class CounterRace {
 // %% [markdown]
 // ## Long enough to collide: `volatile` does not help
 //
-// Give two threads ten million increments each and they run side by side for a good
-// fraction of a second. We make the field `volatile`, the fix many people try first. It
-// does make every read and write go to memory, in order (a plain field lets the JIT keep
-// `count` in a register for the whole loop: read once, add ten million, write once), but
-// `count++` is still a read, an add and a write, and two threads still interleave them.
-// On a machine with two or more cores every run loses updates, usually a great many.
+// Two threads with ten million increments each run side by side on two free cores. We
+// make the field `volatile`, the fix many people try first: every read and write then
+// really happens, in program order, and each read sees the latest write (JLS 17.4.4,
+// 17.4.5), where a plain field lets the JIT read once, add in a register, write once.
+// But `count++` is still a read, an add and a write, and two threads still interleave
+// them. With two idle cores most runs lose updates, often millions; on a busy machine,
+// where the threads take turns on one core, a run may lose none. The replay below shows
+// the interleaving every time, and the tests prove it with Lincheck, a model checker.
 
 // %%
 class VolatileCounter implements Counter {
@@ -137,7 +135,7 @@ class VolatileCounter implements Counter {
 // latches force the one interleaving that loses an update: thread A reads 0 and pauses
 // in the seam; thread B reads 0, writes 1 and finishes; then A writes its stale 0 + 1.
 // Two increments, final count 1, on every run. The pauses between the steps are only
-// for the audience (`--speed 0.25` on stage slows them down).
+// for the audience (run as a script, `--speed 0.25` slows them down).
 //
 // @diagram counter-lost-update
 
@@ -151,14 +149,14 @@ class LostUpdateReplay {
             step(pauseMillis, me + " reads count = " + seen);
             if (me.equals("A")) {
                 aHasRead.countDown();
-                await(bIsDone);  // A is paused between its read and its write
+                await(bIsDone, 10_000 + 4 * pauseMillis);  // A: read, not yet written
             }
         });
         Thread a = Thread.ofPlatform().name("A").start(() -> {
             counter.increment();
             step(pauseMillis, "A writes count = " + counter.get() + " (stale read + 1)");
         });
-        await(aHasRead);
+        await(aHasRead, 10_000 + 2 * pauseMillis);
         Thread b = Thread.ofPlatform().name("B").start(() -> {
             counter.increment();
             step(pauseMillis, "B writes count = " + counter.get());
@@ -170,7 +168,7 @@ class LostUpdateReplay {
         return counter.get();
     }
 
-    private static void step(long pauseMillis, String what) {
+    static void step(long pauseMillis, String what) {
         System.out.println("  " + what);
         try {
             Thread.sleep(pauseMillis);  // pacing for people, not synchronisation
@@ -179,13 +177,15 @@ class LostUpdateReplay {
         }
     }
 
-    private static void await(CountDownLatch latch) {
+    /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
+    static void await(CountDownLatch latch, long limitMillis) {
         try {
-            if (!latch.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("replay stuck: a step never happened");
+            if (!latch.await(limitMillis, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no step within " + limitMillis + " ms");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a step", e);
         }
     }
 }
@@ -196,10 +196,10 @@ class LostUpdateReplay {
 // %% [markdown]
 // ## Fix 1: `synchronized`
 //
-// Only one thread at a time can hold an object's monitor. Marking both methods
-// `synchronized` makes read-add-write one indivisible step, and `get()` sees the last
-// write, because releasing a monitor *happens-before* every later acquisition of it
-// (JLS 17.4.4). The smallest fix, and the one to reach for first.
+// Every object has a built-in lock, its *monitor*, which one thread at a time can hold.
+// `synchronized` methods take it, so read-add-write becomes one indivisible step; and
+// since an unlock *happens-before* every later lock of the same monitor (JLS 17.4.4,
+// 17.4.5), `get()` sees the last write. The smallest fix for several fields.
 //
 // @diagram counter-lock-handoff
 
@@ -217,7 +217,9 @@ class SynchronizedCounter implements Counter {
 // The same exclusion as an object you hold: it adds `tryLock` with a timeout,
 // interruptible waits, fairness and several `Condition`s. The price is ceremony: unlock
 // in `finally`, always, or one exception leaves the lock held for good. This is the
-// seed's `SafeCounter`, which guards its value with a `threading.Lock`.
+// seed's `SafeCounter`, which guards its value with a `threading.Lock` (one difference:
+// a `ReentrantLock` may be taken again by the thread that holds it, as Python's
+// `threading.RLock` may, and only that thread may release it).
 
 // %%
 class LockCounter implements Counter {
@@ -246,11 +248,11 @@ class LockCounter implements Counter {
 // %% [markdown]
 // ## Fix 3: `AtomicInteger`
 //
-// No lock at all. `incrementAndGet` is one atomic read-modify-write: on x86 the JIT
-// turns it into a single `lock xadd` instruction, a fetch-and-add that cannot fail, so
-// nothing is retried. (`compareAndSet` is the other tool here: it fails when another
-// thread got there first, and the caller loops.) Right for one variable; it cannot keep
-// two fields consistent with each other.
+// No lock at all. `incrementAndGet` is one atomic read-modify-write: once compiled, on
+// x86, it is a single `lock xadd` instruction, a fetch-and-add that cannot fail, so
+// nothing is retried. (Before the JIT compiles it, the JDK's Java code loops on
+// `compareAndSet`, which fails when another thread got there first.) Right for one
+// variable; it cannot keep two fields consistent with each other.
 
 // %%
 class AtomicCounter implements Counter {
@@ -263,11 +265,12 @@ class AtomicCounter implements Counter {
 // %% [markdown]
 // ## Fix 4: `LongAdder`
 //
-// Under heavy contention every thread fights over the one cache line of an
-// `AtomicInteger`. `LongAdder` gives contending threads cells of their own and adds
+// Under heavy contention every thread fights over the one memory location of an
+// `AtomicInteger` (one cache line, which the cores pass back and forth). `LongAdder`
+// spreads contending threads over several cells, at most about one per CPU, and adds
 // them up in `sum()`. It suits counters that many threads write and few read (hit
-// counts, metrics), but `sum()` is not an atomic snapshot while writers run, so it
-// cannot hand out unique ids.
+// counts, metrics). It cannot hand out ids: `increment()` returns nothing, and `sum()`
+// is a separate read, not an atomic snapshot while writers run.
 
 // %%
 class AdderCounter implements Counter {
@@ -280,21 +283,20 @@ class AdderCounter implements Counter {
 // %% [markdown]
 // ## All four, at the seed's size
 //
-// Every correct counter ends at exactly 5,000 on every run, which this lesson's tests
-// check under far heavier load. The last line is the seed's own run: its `SafeCounter`
-// is our `LockCounter`.
+// Every correct counter ends at exactly 5,000 on every run (the tests prove each with
+// Lincheck). The last line is the seed's own output: its `SafeCounter` is `LockCounter`.
 
 // %%
 class Fixes {
     static void finalCounts() throws InterruptedException {
-        for (Supplier<Counter> fix : List.<Supplier<Counter>>of(SynchronizedCounter::new,
-                LockCounter::new, AtomicCounter::new, AdderCounter::new)) {
-            Counter counter = fix.get();
+        long seeds = 0;
+        for (Counter counter : List.of(new SynchronizedCounter(), new AtomicCounter(),
+                new AdderCounter(), new LockCounter())) {
             long count = CounterRace.run(counter, 5, 1_000);
             String name = counter.getClass().getSimpleName();
             System.out.printf("%-20s final count %d%n", name, count);
+            if (counter instanceof LockCounter) seeds = count;
         }
-        long seeds = CounterRace.run(new LockCounter(), 5, 1_000);
         System.out.println("Final count: " + seeds);  // the seed's last line
     }
 }
@@ -307,54 +309,53 @@ class Fixes {
 //
 // | you need | use |
 // |---|---|
-// | a counter, or a few fields that must change together | `synchronized` |
+// | one counter, or ids and sequence numbers | `AtomicInteger`, `AtomicLong` |
+// | one counter many threads write and few read (metrics) | `LongAdder` |
+// | several fields that must change together | `synchronized` |
 // | the same, with `tryLock`, timeouts or conditions | `ReentrantLock` |
-// | one number, read often; ids and sequence numbers | `AtomicInteger`, `AtomicLong` |
-// | one number written by many threads, read rarely (metrics) | `LongAdder` |
 //
-// What each costs under contention is measured properly, with JMH, in `benchmarking`.
+// What each costs under contention is measured with JMH in `profiling`.
 //
 // ## Pitfalls
 //
-// - **`volatile` is no fix.** It makes each read and write visible to other threads,
-//   but read-add-write is still three steps, as `VolatileCounter` shows.
 // - **Guard the reads too.** An unsynchronised `get()` may return a stale value: with
 //   no happens-before edge to the last write, nothing obliges the reader to see it.
-// - **One lock per piece of state.** Two methods that lock different objects do not
-//   exclude each other.
-// - **A passing race test proves nothing.** Prove a race by forcing the interleaving,
-//   as `LostUpdateReplay` and this lesson's tests do, or with a tool built for it, such
-//   as jcstress.
+// - **One lock per piece of state.** Methods that lock different objects do not exclude
+//   each other.
+// - **A passing race test proves nothing.** Force the interleaving, as the replay does,
+//   or use a tool built for races: Lincheck (in this lesson's tests) or jcstress.
 //
 // ## From Python
 //
 // | Python (the seed) | Java |
 // |---|---|
 // | `self._lock = threading.Lock()` | `new ReentrantLock()`, or an object's monitor |
-// | `with self._lock: self._value += 1` | `synchronized (this) { count++; }` |
-// | `threading.Thread(target=f, args=(c, 1000))` | `Thread.ofPlatform().start(...)` |
+// | `with self._lock: self._value += 1` | `lock()`, `try`, `finally` (`LockCounter`) |
 // | (nothing built in) | `AtomicInteger`, `LongAdder`: counters without a lock |
 //
-// CPython's GIL makes lost updates rarer, not impossible: `+=` is several bytecodes and
-// a thread switch can fall between them. The JVM has no GIL: threads run on every
-// core at once, and the race is easy to hit.
+// The GIL never made `+=` atomic: it is several bytecodes. Recent CPythons switch
+// threads only at a few points (calls, loop jumps), so the seed's race rarely shows,
+// and free-threaded CPython (PEP 703) has no GIL at all: keep the lock. The JVM has no
+// GIL; its threads run on every core at once.
 //
 // ## Try it
 //
-// - Run `jbang counter race` a few times: the number of runs that lose updates, and
-//   how much they lose, changes from run to run.
-// - In `VolatileCounter.twoThreads`, run one thread with twenty million increments:
-//   nothing is lost, because no other thread runs at the same time.
-// - In `Fixes.finalCounts`, add `UnsafeCounter::new` to the list: on most runs its
-//   final count is below 5,000.
+// - Run `jbang counter race` a few times: how many runs lose updates, and how many
+//   updates, changes from run to run.
+// - Remove `volatile` from `VolatileCounter` and run `race` again: updates still go
+//   missing, sometimes a whole thread's work at once.
+// - Run `taskset -c 0 jbang counter race` (Linux; one core): the volatile counter loses
+//   far fewer updates, or none, because the threads now take turns.
 //
 // ## Summary
 //
 // `count++` is a read, an add and a write, and two threads that interleave them lose
-// an update. A race shows up only sometimes, so prove it by forcing the interleaving.
-// `synchronized` is the first fix to reach for; `ReentrantLock` adds timeouts and
-// conditions; `AtomicInteger` suits one number; `LongAdder` suits a hot counter that
-// is rarely read. `volatile` alone never makes a compound action atomic.
+// updates, with no error, on some runs and not others.
+//
+// So prove a race by forcing the interleaving, never by a test that happened to pass.
+// `AtomicInteger` suits one counter, `LongAdder` a hot counter that is rarely read;
+// `synchronized` guards several fields that change together, and `ReentrantLock` adds
+// timeouts and conditions. `volatile` alone never makes a compound action atomic.
 
 // %% [main]
 class counter {  // the entry point, script only: `jbang counter --help`
