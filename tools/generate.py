@@ -69,7 +69,7 @@ def headings(lesson: Lesson) -> list[str]:
 def minutes(lesson: Lesson) -> int:
     cells = [c for c in lesson.cells() if c.kind != "main"]
     words = sum(len(c.text.split()) for c in cells if c.kind == "markdown")
-    code = sum(1 for c in cells if c.kind in ("code", "run")
+    code = sum(1 for c in cells if c.kind in ("code", "run", "show")
                for line in c.text.splitlines() if line.strip())
     return max(1, math.ceil(words / WORDS_PER_MINUTE + code / CODE_LINES_PER_MINUTE))
 
@@ -119,6 +119,8 @@ def lesson_notebook(all_lessons: list[Lesson], i: int) -> nbformat.NotebookNode:
         if cell.kind == "markdown":
             text = expand_diagrams(cell.text, lesson)
             cells.append(v4.new_markdown_cell(first_screen(lesson, text) if n == 0 else text))
+        elif cell.kind == "show":  # shown as a listing: the kernel could not compile it
+            cells.append(v4.new_markdown_cell(f"```java\n{cell.text}\n```"))
         else:
             cells.append(v4.new_code_cell(cell.text))
     cells.append(v4.new_markdown_cell(last_screen(all_lessons, i)))

@@ -212,7 +212,7 @@ def entry_point(lesson: Lesson) -> list[str]:
     if not text.endswith(shared.rstrip("\n")):
         found.append(f"{where}:{mains[0].line}: the entry point's shared part differs from "
                      f"{rel(ENTRY_TEMPLATE)}")
-    if not text.startswith(f"class {lesson.slug} "):
+    if not re.match(rf"(public )?class {lesson.slug} ", text):
         found.append(f"{where}:{mains[0].line}: the entry point must be 'class {lesson.slug}'")
     return found
 
@@ -224,7 +224,7 @@ def budget(lesson: Lesson) -> list[str]:
         found.append(f"{where}: {lines} lines (at most {MAX_SCRIPT_LINES} with its prose)")
     for cell in lesson.cells():
         n = len(cell.text.splitlines())
-        if cell.kind in ("code", "run") and n > MAX_CELL_LINES:
+        if cell.kind in ("code", "run", "show") and n > MAX_CELL_LINES:
             found.append(f"{where}:{cell.line}: a code cell of {n} lines "
                          f"(at most {MAX_CELL_LINES})")
     return found

@@ -5,6 +5,8 @@ A lesson's single source is jbang-scripts/<slug>.java in jupytext's "percent" fo
   // %%              Java declarations, valid for javac and for JShell alike
   // %% [run]        notebook-only statements, written as "// " comments so javac
                      ignores them; the notebook runs them uncommented
+  // %% [show]       Java declarations the notebook shows but cannot run (for code
+                     JShell cannot compile, e.g. JMH benchmarks, which need a package)
   // %% [main]       the script's entry point (class <slug> with main): script only,
                      never in the notebook
 Lines before the first marker (shebang, //JAVA, //DEPS) belong to JBang only.
@@ -17,13 +19,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-MARKER = re.compile(r"^// %%(?: \[(markdown|run|main)\])?\s*$")
+MARKER = re.compile(r"^// %%(?: \[(markdown|run|show|main)\])?\s*$")
 GROUP = re.compile(r"^\[(.+)\]$")
 
 
 @dataclass
 class Cell:
-    kind: str    # "markdown", "code", "run" or "main"
+    kind: str    # "markdown", "code", "run", "show" or "main"
     text: str
     line: int    # where the cell's marker is in the script
 
