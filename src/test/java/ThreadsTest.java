@@ -1,194 +1,346 @@
-import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import support.Scripts;
 import support.Threads;
 
 /** What the `threads` lesson claims, proven. */
 class ThreadsTest {
+    private static final long FIVE_MINUTES = TimeUnit.MINUTES.toMillis(5);
+
+    private static List<String> lines(Scripts.Result run) {
+        assertEquals(0, run.exitCode(), run.stderr());
+        return run.stdout().lines().filter(l -> !l.isBlank() && !l.startsWith("== ")).toList();
+    }
+
+    // The seed's run
 
     @Test
-    @Timeout(10)
-    void withoutJoinMainSeesNoResultsAndAfterJoinItSeesThemAll() throws Exception {
-        assertEquals(new ForgottenJoin.Seen(0, 3, 3), ForgottenJoin.demo(3));
+    @Timeout(60)
+    void seedSectionPrintsTheSeedsSixLinesAndEndsOnOne() throws Exception {
+        var run = Scripts.compiled("threads", "seed", "--speed", "20");
+        List<String> lines = lines(run);
+        assertEquals(Stream.of("T0", "T1", "T2")
+                        .flatMap(t -> Stream.of("Worker " + t + " starting", "Worker " + t
+                                + " finished")).sorted().toList(),
+                lines.stream().sorted().toList(), run.stdout());
+        for (String t : List.of("T0", "T1", "T2")) {
+            assertTrue(lines.indexOf("Worker " + t + " starting")
+                    < lines.indexOf("Worker " + t + " finished"), run.stdout());
+        }
+        String last = run.stdout().lines().toList().getLast();
+        assertTrue(last.matches("Worker T[012] finished"), last);
     }
 
     @Test
-    @Timeout(10)
-    void joinWithATimeoutKeepsReturningFalseWhileTheWorkerIsHeld() throws Exception {
-        var release = new CountDownLatch(1);
-        Thread held = Thread.ofPlatform().name("held").start(() -> await(release));
+    @Timeout(30)
+    void seedWorkersAreNamedT0ToT2AndSleepAtTheSameTime() throws Exception {
+        List<Thread> workers = SeedWorkers.start(3, FIVE_MINUTES);
         try {
-            for (int i = 0; i < 3; i++) {
-                assertFalse(held.join(Duration.ofMillis(20)), "join returned while held");
-                assertTrue(held.isAlive());
+            for (Thread t : workers) Interrupts.untilWaiting(t);
+            // each sleeps five minutes, so all three are asleep at once now
+            for (Thread t : workers) {
+                assertEquals(Thread.State.TIMED_WAITING, t.getState(), t.getName());
+                assertFalse(t.isVirtual(), t.getName());
+                assertFalse(t.isDaemon(), t.getName());
             }
+            assertEquals(List.of("T0", "T1", "T2"),
+                    workers.stream().map(Thread::getName).toList());
         } finally {
-            release.countDown();
+            workers.forEach(Thread::interrupt);
         }
-        assertTrue(held.join(Threads.LONG), "join after release");
-        assertFalse(held.isAlive());
-    }
-
-    @Test
-    @Timeout(10)
-    void joinTimeoutDemoTimesOutWhileHeldAndSucceedsAfterRelease() throws Exception {
-        assertEquals(new JoinTimeout.Joins(false, true), JoinTimeout.demo(20));
-    }
-
-    @Test
-    @Timeout(10)
-    void seedWorkersAreNamedT0ToT2AndArePlatformThreads() throws Exception {
-        List<Thread> workers = SeedWorkers.start(3, 0);
         Threads.joinAll(workers);
-        assertEquals(List.of("T0", "T1", "T2"),
-                workers.stream().map(Thread::getName).toList());
-        for (Thread t : workers) {
-            assertFalse(t.isVirtual(), t.getName());
-            assertFalse(t.isDaemon(), t.getName());
-        }
     }
+
+    // The forgotten join
+
+    @Test
+    @Timeout(10)
+    void withoutJoinMainSeesNoResultsAndAfterJoinItSeesAllThree() throws Exception {
+        assertEquals(new ForgottenJoin.Seen(0, 3), ForgottenJoin.demo());
+    }
+
+    @Test
+    @Timeout(10)
+    void runIsNotStart() throws Exception {
+        var ranOn = new AtomicReference<Thread>();
+        Thread t = new Thread(() -> ranOn.set(Thread.currentThread()), "not-started");
+        t.run();  // a plain call
+        assertSame(Thread.currentThread(), ranOn.get());
+        assertEquals(Thread.State.NEW, t.getState());
+        t.start();
+        Threads.joinAll(List.of(t));
+        assertSame(t, ranOn.get());
+        assertThrows(IllegalThreadStateException.class, t::start);
+    }
+
+    // Interrupting a sleeping worker
 
     @Test
     @Timeout(10)
     void anInterruptedSeedWorkerStopsSleepingAndKeepsTheFlag() throws Exception {
         var flagAfterWork = new AtomicBoolean();
         Thread worker = Thread.ofPlatform().name("sleeper").start(() -> {
-            SeedWorkers.work(TimeUnit.MINUTES.toMillis(5));  // far past the timeout
+            SeedWorkers.work(FIVE_MINUTES);
             flagAfterWork.set(Thread.currentThread().isInterrupted());
         });
-        Threads.awaitBlocked(worker);
+        Interrupts.untilWaiting(worker);
         worker.interrupt();
-        Threads.joinAll(List.of(worker));
-        assertTrue(flagAfterWork.get(), "work() swallowed the interrupt");
+        Threads.joinAll(List.of(worker));  // within seconds, not five minutes
+        assertTrue(flagAfterWork.get(), "work() lost the interrupt");
     }
 
     @Test
     @Timeout(10)
-    void virtualWorkersAreVirtualDaemonsAndOnlyTheBuiltOnesHaveNames() throws Exception {
-        List<Thread> workers = VirtualWorkers.start(3, 0);
-        Threads.joinAll(workers);
-        assertEquals(List.of("V0", "V1", "V2", ""),
-                workers.stream().map(Thread::getName).toList());
-        for (Thread t : workers) {
-            assertTrue(t.isVirtual(), t.getName());
-            assertTrue(t.isDaemon(), t.getName());
-        }
-        Thread v = Thread.ofVirtual().unstarted(() -> { });
-        assertThrows(IllegalArgumentException.class, () -> v.setDaemon(false));
+    void anInterruptBeforeTheSleepIsNotLost() throws Exception {
+        var flagAfterWork = new AtomicBoolean();
+        Thread worker = Thread.ofPlatform().name("early").start(() -> {
+            Thread.currentThread().interrupt();  // before work() reaches its sleep
+            SeedWorkers.work(FIVE_MINUTES);
+            flagAfterWork.set(Thread.currentThread().isInterrupted());
+        });
+        Threads.joinAll(List.of(worker));  // within seconds: the sleep threw at once
+        assertTrue(flagAfterWork.get());
     }
 
     @Test
-    @Timeout(10)
-    void interruptStopsABlockedWorkerThatRestoresTheFlag() throws Exception {
-        var worker = new JobWorker(JobWorker.OnInterrupt.RESTORE);
-        Thread thread = Thread.ofPlatform().name("restorer").start(worker);
-        Threads.awaitBlocked(thread);  // waiting in poll() for a job
-        thread.interrupt();
-        assertTrue(thread.join(Threads.LONG), "the interrupt did not stop it");
-        assertEquals("interrupt", worker.endedBy());
-        assertEquals(0, worker.caughtInterrupt.getCount(), "never saw the exception");
-        assertEquals(0, worker.jobsDone());
+    @Timeout(60)
+    void stopSectionInterruptsT1WhileT0AndT2Finish() throws Exception {
+        var run = Scripts.compiled("threads", "stop");  // the default speed
+        List<String> lines = lines(run);
+        assertTrue(lines.containsAll(List.of("Worker T0 finished", "Worker T2 finished",
+                "Worker T1 interrupted")), run.stdout());
+        assertFalse(lines.contains("Worker T1 finished"), run.stdout());
+        assertTrue(lines.indexOf("main: T1.interrupt()")
+                < lines.indexOf("Worker T1 interrupted"), run.stdout());
+        assertEquals(List.of(
+                "jobs-swallow: interrupted, then took 2 jobs; ended by the STOP job",
+                "jobs-restore: interrupted, then took 0 jobs; ended by the interrupt"),
+                lines.subList(lines.size() - 2, lines.size()));
     }
 
-    @Test
-    @Timeout(10)
-    void aSwallowedInterruptIsLostAndTheWorkerCarriesOn() throws Exception {
-        var worker = new JobWorker(JobWorker.OnInterrupt.SWALLOW);
-        Thread thread = Thread.ofPlatform().name("swallower").start(worker);
-        try {
-            Threads.awaitBlocked(thread);
-            thread.interrupt();
-            await(worker.caughtInterrupt);
-            Threads.awaitBlocked(thread);  // back in poll(), waiting for the next job
-            assertTrue(thread.isAlive());
-            assertFalse(thread.isInterrupted(), "the flag should be cleared and lost");
-            assertFalse(thread.join(Duration.ofMillis(20)), "ended without a STOP job");
-            worker.submit("job 1");
-            worker.submit("job 2");
-        } finally {
-            worker.submit(JobWorker.STOP);
-        }
-        Threads.joinAll(List.of(thread));
-        assertEquals("STOP job", worker.endedBy());
-        assertEquals(2, worker.jobsDone());
-    }
+    // Swallowing or restoring the interrupt
 
     @Test
     @Timeout(30)
     void jobWorkerDemosEndTheSameWayEveryTime() throws Exception {
-        var swallow = JobWorker.OnInterrupt.SWALLOW;
-        var restore = JobWorker.OnInterrupt.RESTORE;
         for (int i = 0; i < 50; i++) {
-            var swallowed = JobWorker.demo(swallow);
-            var restored = JobWorker.demo(restore);
-            assertEquals(new JobWorker.Stop(swallow, 2, "STOP job"), swallowed);
-            assertEquals(new JobWorker.Stop(restore, 0, "interrupt"), restored);
+            assertEquals(new JobWorker.Stop(2, "the STOP job"), JobWorker.demo(false));
+            assertEquals(new JobWorker.Stop(0, "the interrupt"), JobWorker.demo(true));
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void aSwallowedInterruptIsLostAndTheWorkerWaitsAgain() throws Exception {
+        var worker = new JobWorker(false);
+        Thread thread = Thread.ofPlatform().name("swallower").start(worker);
+        try {
+            Threads.awaitBlocked(thread);
+            thread.interrupt();
+            Threads.await(worker.caught);
+            Threads.awaitBlocked(thread);  // back in poll(), waiting for a job
+            assertFalse(thread.isInterrupted(), "the flag should be cleared, and lost");
+            assertTrue(thread.isAlive());
+        } finally {
+            worker.jobs.add(JobWorker.STOP);
+        }
+        Threads.joinAll(List.of(thread));
+        assertEquals("the STOP job", worker.endedBy);
     }
 
     @Test
     @Timeout(10)
     void jobWorkerDoesEveryJobUntilTheStopJob() throws Exception {
-        var worker = new JobWorker(JobWorker.OnInterrupt.RESTORE);
+        var worker = new JobWorker(true);
         Thread thread = Thread.ofPlatform().name("jobs").start(worker);
-        for (int i = 0; i < 1_000; i++) worker.submit("job " + i);
-        worker.submit(JobWorker.STOP);
+        for (int i = 0; i < 1_000; i++) worker.jobs.add("job " + i);
+        worker.jobs.add(JobWorker.STOP);
         Threads.joinAll(List.of(thread));
-        assertEquals(1_000, worker.jobsDone());
-        assertEquals("STOP job", worker.endedBy());
+        assertEquals(1_000, worker.jobsDone);
+        assertEquals("the STOP job", worker.endedBy);
     }
 
-    @Test
-    @Timeout(30)
-    void aCrunchingWorkerStopsWhenInterrupted() {
-        // Cruncher.demo throws IllegalStateException if the cruncher ignores the flag.
-        for (int i = 0; i < 20; i++) assertDoesNotThrow(() -> Cruncher.demo(0));
+    // Which waits answer an interrupt
+
+    interface Blocking { void run() throws InterruptedException; }
+
+    /** A wait: what the test holds first, what the waiter calls, what lets it go. */
+    record Wait(String name, Runnable hold, Blocking block, Runnable release) {
+        @Override public String toString() { return name; }
     }
 
-    @Test
-    void optionsDefaultToTheSeedsRun() {
-        assertEquals(new threads.Options(3, 1_000, 1.0), threads.parse());
-        assertEquals(5, threads.parse("--workers", "5").workers());
-        assertEquals(250, threads.parse("--delay", "250").delayMillis());
-        assertEquals(0.25, threads.parse("--speed", "0.25").speed());
-        assertEquals(50, threads.parse("--speed", "20").scaled(1_000));
-        assertNull(threads.parse("--workers", "5", "--help"));
+    static Stream<Wait> uninterruptibleWaits() {
+        var lock = new ReentrantLock();
+        var semaphore = new Semaphore(0);
+        var condLock = new ReentrantLock();
+        Condition condition = condLock.newCondition();
+        var future = new CompletableFuture<String>();
+        return Stream.of(
+                new Wait("Lock.lock()", lock::lock, () -> {
+                    lock.lock();
+                    lock.unlock();
+                }, lock::unlock),
+                new Wait("Semaphore.acquireUninterruptibly()", () -> { },
+                        semaphore::acquireUninterruptibly, semaphore::release),
+                new Wait("Condition.awaitUninterruptibly()", () -> { },
+                        () -> locked(condLock, condition::awaitUninterruptibly),
+                        () -> locked(condLock, condition::signal)),
+                new Wait("CompletableFuture.join()", () -> { }, future::join,
+                        () -> future.complete("done")));
     }
 
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--workers wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> threads.parse("--workers", "0")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> threads.parse("--speed", "fast")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> threads.parse("--bogus", "1")).getMessage());
-        assertEquals("--delay needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> threads.parse("--delay")).getMessage());
+    static Stream<Wait> interruptibleWaits() {
+        var lock = new ReentrantLock();
+        var semaphore = new Semaphore(0);
+        var condLock = new ReentrantLock();
+        Condition condition = condLock.newCondition();
+        var future = new CompletableFuture<String>();
+        var queue = new LinkedBlockingQueue<String>();
+        var latch = new CountDownLatch(1);
+        return Stream.of(
+                new Wait("Lock.lockInterruptibly()", lock::lock, lock::lockInterruptibly,
+                        lock::unlock),
+                new Wait("Semaphore.acquire()", () -> { }, semaphore::acquire,
+                        semaphore::release),
+                new Wait("Condition.await()", () -> { }, () -> {
+                    condLock.lock();
+                    try {
+                        condition.await();
+                    } finally {
+                        condLock.unlock();
+                    }
+                }, () -> locked(condLock, condition::signal)),
+                new Wait("CompletableFuture.get()", () -> { }, () -> {
+                    try {
+                        future.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new AssertionError(e);
+                    }
+                }, () -> future.complete("done")),
+                new Wait("BlockingQueue.take()", () -> { }, queue::take, () -> queue.add("x")),
+                new Wait("CountDownLatch.await()", () -> { }, latch::await, latch::countDown),
+                new Wait("Thread.sleep", () -> { }, () -> Thread.sleep(FIVE_MINUTES), () -> { }));
     }
 
-    private static void await(CountDownLatch latch) {
+    private static void locked(ReentrantLock lock, Runnable action) {
+        lock.lock();
         try {
-            if (!latch.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS)) {
-                throw new AssertionError("latch never opened");
+            action.run();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("uninterruptibleWaits")
+    @Timeout(10)
+    void someWaitsGoOnWaitingWhenInterruptedAndReturnWithTheFlagSet(Wait wait)
+            throws Exception {
+        var returned = new AtomicBoolean();
+        var flagOnReturn = new AtomicBoolean();
+        wait.hold().run();
+        Thread waiter = Thread.ofPlatform().name("waiter").start(() -> {
+            try {
+                wait.block().run();
+            } catch (InterruptedException e) {
+                return;  // it answered the interrupt: returned stays false
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            returned.set(true);
+            flagOnReturn.set(Thread.currentThread().isInterrupted());
+        });
+        try {
+            Threads.awaitBlocked(waiter);
+            waiter.interrupt();
+            assertFalse(waiter.join(Duration.ofMillis(200)), "the interrupt ended the wait");
+        } finally {
+            wait.release().run();
+        }
+        Threads.joinAll(List.of(waiter));
+        assertTrue(returned.get(), "the wait did not return normally");
+        assertTrue(flagOnReturn.get(), "the interrupt was lost");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("interruptibleWaits")
+    @Timeout(10)
+    void theirTwinsThrowInterruptedExceptionAndClearTheFlag(Wait wait) throws Exception {
+        var threw = new AtomicBoolean();
+        var flagAfter = new AtomicBoolean(true);
+        wait.hold().run();
+        Thread waiter = Thread.ofPlatform().name("waiter").start(() -> {
+            try {
+                wait.block().run();
+            } catch (InterruptedException e) {
+                threw.set(true);
+                flagAfter.set(Thread.currentThread().isInterrupted());
+            }
+        });
+        try {
+            Threads.awaitBlocked(waiter);
+            waiter.interrupt();
+            Threads.joinAll(List.of(waiter));  // ended with the resource still held
+        } finally {
+            wait.release().run();
+        }
+        assertTrue(threw.get(), "no InterruptedException");
+        assertFalse(flagAfter.get(), "throwing it should clear the flag");
+    }
+
+    @Test
+    @Timeout(10)
+    void enteringSynchronizedGoesOnWaitingWhenInterrupted() throws Exception {
+        var monitor = new Object();
+        var flagInside = new AtomicBoolean();
+        Thread waiter;
+        synchronized (monitor) {
+            waiter = Thread.ofPlatform().name("waiter").start(() -> {
+                synchronized (monitor) {
+                    flagInside.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            Threads.awaitBlocked(waiter);
+            waiter.interrupt();
+            assertFalse(waiter.join(Duration.ofMillis(200)), "the interrupt ended the wait");
+            assertEquals(Thread.State.BLOCKED, waiter.getState());
+        }
+        Threads.joinAll(List.of(waiter));
+        assertTrue(flagInside.get());
+    }
+
+    // The stage
+
+    @Test
+    @Timeout(60)
+    void everySectionFitsFortyRowsOfEightyColumns() throws Exception {
+        var run = Scripts.compiled("threads", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> sections = Stream.of(run.stdout().split("\n(?=== )"))
+                .filter(s -> s.startsWith("== ")).toList();
+        assertEquals(Scripts.sections("threads").size(), sections.size(), run.stdout());
+        for (String section : sections) {
+            List<String> rows = section.lines().toList();
+            assertTrue(rows.size() <= 40, section);
+            rows.forEach(row -> assertTrue(row.length() <= 80, row));
         }
     }
 }
