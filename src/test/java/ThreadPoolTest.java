@@ -1,7 +1,6 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,190 +9,223 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Queue;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntFunction;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import support.Scripts;
 import support.Threads;
 
 /** What the `thread_pool` lesson claims, proven. */
 class ThreadPoolTest {
+    private static final long LIMIT = Threads.LONG.toMillis();
 
-    @Test
-    @Timeout(10)
-    void allFiveResultsArriveInSubmissionOrder() throws Exception {
-        List<FetchResult> results;
-        try (var pool = PoolRounds.newPool(3)) {
-            results = PoolRounds.fetchAll(pool, FetchTask.batch(5, 1, FetchTask.NO_SEAM));
-        }
-        assertEquals(IntStream.range(0, 5)
-                .mapToObj(i -> new FetchResult(i, "content_" + i)).toList(), results);
+    private static List<CountDownLatch> latches(int n) {
+        return IntStream.range(0, n).mapToObj(i -> new CountDownLatch(1)).toList();
+    }
+
+    private static String completed(int urlId) {
+        return "Completed URL %d: {'id': %d, 'data': 'content_%d'}".formatted(urlId, urlId,
+                urlId);
     }
 
     @Test
     @Timeout(30)
-    void aThousandTasksAllArriveOnExactlyThreeWorkers() throws Exception {
-        Set<String> workers = ConcurrentHashMap.newKeySet();
-        var gauge = new ConcurrencyGauge();
-        List<FetchResult> results;
-        try (var pool = PoolRounds.newPool(3)) {
-            var tasks = FetchTask.batch(1_000, 0,
-                    id -> workers.add(Thread.currentThread().getName()));
-            var gauged = tasks.stream().map(gauge::around).toList();
-            results = PoolRounds.fetchAll(pool, gauged);
-        }
-        assertEquals(IntStream.range(0, 1_000).boxed().toList(),
-                results.stream().map(FetchResult::id).toList());
-        assertEquals(Set.of("worker-1", "worker-2", "worker-3"), workers);
-        assertTrue(gauge.max() <= 3, "ran at once: " + gauge.max());
+    void seedSectionPrintsTheSeedsLinesAndEndsWithItsTotal() throws Exception {
+        var run = Scripts.compiled("thread_pool", "seed", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertEquals("Total results: 5", lines.getLast());
+        assertEquals(IntStream.range(0, 5).mapToObj(ThreadPoolTest::completed).sorted()
+                        .toList(),
+                lines.stream().filter(l -> l.startsWith("Completed URL")).sorted().toList());
     }
 
     @Test
     @Timeout(10)
-    void atMostThreeTasksRunConcurrentlyAndTheRestWaitInTheQueue() throws Exception {
-        var started = new CountDownLatch(3);
+    void completionServiceHandsOverEachResultAsItsFetchEnds() throws Exception {
+        // One gate open at a time: the next opens only once the last result was printed,
+        // so the fetches end in exactly this order.
+        List<Integer> endOrder = List.of(2, 1, 4, 3, 0);
+        var gates = latches(5);
+        var lines = new ArrayList<String>();
+        gates.get(endOrder.getFirst()).countDown();
+        List<UrlData> results;
+        try {
+            results = SeedPool.fetchAll(id -> () -> {
+                Threads.await(gates.get(id));
+                return UrlFetch.fetchData(id, 0);
+            }, LIMIT, line -> {
+                lines.add(line);
+                if (lines.size() < endOrder.size()) {
+                    gates.get(endOrder.get(lines.size())).countDown();
+                }
+            });
+        } finally {
+            gates.forEach(CountDownLatch::countDown);
+        }
+        var expected = new ArrayList<>(endOrder.stream().map(ThreadPoolTest::completed)
+                .toList());
+        expected.add("Total results: 5");
+        assertEquals(expected, lines);
+        assertEquals(endOrder, results.stream().map(UrlData::id).toList());
+    }
+
+    @Test
+    @Timeout(10)
+    void getInSubmissionOrderWaitsForUrl0ThoughTheOthersEnded() throws Exception {
+        List<Integer> endOrder = List.of(2, 1, 4, 3, 0);  // url 0 last, the others before
+        var gates = latches(5);
+        var ended = latches(5);
+        Queue<String> lines = new ConcurrentLinkedQueue<>();
+        IntFunction<Callable<UrlData>> fetch = id -> () -> {
+            Threads.await(gates.get(id));
+            try {
+                return UrlFetch.fetchData(id, 0);
+            } finally {
+                ended.get(id).countDown();
+            }
+        };
+        Thread caller = Thread.ofPlatform().name("caller").start(() -> {
+            try {
+                PoolOrder.inSubmissionOrder(fetch, LIMIT, lines::add);
+            } catch (Exception e) {
+                lines.add("failed: " + e);
+            }
+        });
+        try {
+            for (int id : endOrder.subList(0, 4)) {
+                gates.get(id).countDown();
+                Threads.await(ended.get(id));
+            }
+            assertTrue(lines.isEmpty(), "printed before url 0 ended: " + lines);
+            gates.get(0).countDown();
+        } finally {
+            gates.forEach(CountDownLatch::countDown);
+            Threads.joinAll(List.of(caller));
+        }
+        assertEquals(IntStream.range(0, 5).mapToObj(ThreadPoolTest::completed).toList(),
+                List.copyOf(lines));
+    }
+
+    @Test
+    @Timeout(10)
+    void theFirstThreeSubmitsStartAWorkerEachAndOnlyThenTasksQueue() throws Exception {
         var release = new CountDownLatch(1);
-        var gauge = new ConcurrencyGauge();
-        var futures = new ArrayList<Future<FetchResult>>();
+        Callable<String> held = () -> {
+            Threads.await(release);
+            return Thread.currentThread().getName();
+        };
+        var futures = new ArrayList<Future<String>>();
+        var seen = new ArrayList<List<Integer>>();  // workers, queued after each submit
         try (var pool = PoolRounds.newPool(3)) {
             try {
-                for (var task : FetchTask.batch(5, 0, id -> {
-                    started.countDown();
-                    await(release);  // hold every task that starts
-                })) {
-                    futures.add(pool.submit(gauge.around(task)));
+                assertEquals(0, pool.getPoolSize(), "no worker before the first task");
+                for (int i = 0; i < 5; i++) {
+                    futures.add(pool.submit(held));
+                    seen.add(List.of(pool.getPoolSize(), pool.getQueue().size()));
                 }
-                await(started);
-                // three run and are held; the other two cannot start
-                assertEquals(3, gauge.running());
-                assertEquals(2, ((ThreadPoolExecutor) pool).getQueue().size());
-                assertEquals(3, ((ThreadPoolExecutor) pool).getActiveCount());
             } finally {
                 release.countDown();
             }
-            for (var future : futures) PoolWaits.get(future);
+            for (var future : futures) future.get(LIMIT, TimeUnit.MILLISECONDS);
         }
-        assertEquals(3, gauge.max());
-        assertEquals(0, gauge.running());
+        assertEquals(List.of(List.of(1, 0), List.of(2, 0), List.of(3, 0), List.of(3, 1),
+                List.of(3, 2)), seen);
+        assertEquals(List.of("worker-1", "worker-2", "worker-3"),
+                futures.subList(0, 3).stream().map(Future::resultNow).toList());
     }
 
     @Test
     @Timeout(10)
-    void completionServiceYieldsResultsInCompletionOrder() throws Exception {
-        // Each task waits for its own gate; the test opens one gate at a time, in this
-        // order, and only after the previous result was handed over.
-        List<Integer> finishOrder = List.of(3, 0, 4, 2, 1);
-        var gates = gates(5);
-        var tasks = FetchTask.batch(5, 0, id -> await(gates.get(id)));
-        var handedOver = new ArrayList<Integer>();
-        gates.get(finishOrder.getFirst()).countDown();
-        List<FetchResult> results;
-        try (var pool = PoolRounds.newPool(5)) {
-            try {
-                results = CompletionOrder.asCompleted(pool, tasks, r -> {
-                    handedOver.add(r.id());
-                    if (handedOver.size() < finishOrder.size()) {
-                        gates.get(finishOrder.get(handedOver.size())).countDown();
-                    }
-                });
-            } finally {
-                gates.forEach(CountDownLatch::countDown);  // before close() waits
-            }
+    void belowThreeWorkersASubmitStartsANewOneEvenIfAnotherIsIdle() throws Exception {
+        Callable<String> whereAmI = () -> Thread.currentThread().getName();
+        try (var pool = PoolRounds.newPool(3)) {
+            assertEquals("worker-1", pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS));
+            // worker-1 has finished and waits for work; the next task still gets a new one
+            assertEquals("worker-2", pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS));
+            assertEquals(2, pool.getPoolSize());
         }
-        assertEquals(finishOrder, handedOver);
-        assertEquals(finishOrder, results.stream().map(FetchResult::id).toList());
     }
 
     @Test
     @Timeout(10)
-    void completionOrderHoldsOnThreeWorkersWithTasksStillQueued() throws Exception {
-        // url 3 and url 4 start only when a worker comes free; the order still holds
-        List<Integer> finishOrder = List.of(2, 0, 3, 4, 1);
-        var gates = gates(5);
-        var tasks = FetchTask.batch(5, 0, id -> await(gates.get(id)));
-        var handedOver = new ArrayList<Integer>();
-        gates.get(finishOrder.getFirst()).countDown();
+    void atMostThreeRunAtOnceAndAQueuedFetchStartsOnlyWhenOneEnds() throws Exception {
+        var gates = latches(5);
+        var started = latches(5);
+        var running = new AtomicInteger();
+        var most = new AtomicInteger();
+        var ranOn = new String[5];
+        var futures = new ArrayList<Future<UrlData>>();
         try (var pool = PoolRounds.newPool(3)) {
             try {
-                CompletionOrder.asCompleted(pool, tasks, r -> {
-                    handedOver.add(r.id());
-                    if (handedOver.size() < finishOrder.size()) {
-                        gates.get(finishOrder.get(handedOver.size())).countDown();
-                    }
-                });
-            } finally {
-                gates.forEach(CountDownLatch::countDown);
-            }
-        }
-        assertEquals(finishOrder, handedOver);
-    }
+                for (int urlId = 0; urlId < 5; urlId++) {
+                    int id = urlId;
+                    futures.add(pool.submit(() -> {
+                        most.accumulateAndGet(running.incrementAndGet(), Math::max);
+                        ranOn[id] = Thread.currentThread().getName();
+                        started.get(id).countDown();
+                        Threads.await(gates.get(id));
+                        running.decrementAndGet();
+                        return UrlFetch.fetchData(id, 0);
+                    }));
+                }
+                for (int id = 0; id < 3; id++) Threads.await(started.get(id));
+                assertEquals(3, running.get());
+                assertEquals(2, pool.getQueue().size(), "urls 3 and 4 wait in the queue");
+                assertEquals(1, started.get(3).getCount());
 
-    @Test
-    @Timeout(10)
-    void invokeAllReturnsFuturesInSubmissionOrderNotFinishOrder() throws Exception {
-        // A chain of gates makes the tasks finish in the order 2, 1, 0, 4, 3: each task,
-        // as it finishes, opens the gate of the next one.
-        List<Integer> chain = List.of(2, 1, 0, 4, 3);
-        var gates = gates(5);
-        Queue<Integer> finished = new ConcurrentLinkedQueue<>();
-        var tasks = FetchTask.batch(5, 0, id -> {
-            await(gates.get(id));
-            finished.add(id);
-            int next = chain.indexOf(id) + 1;
-            if (next < chain.size()) gates.get(chain.get(next)).countDown();
-        });
-        gates.get(chain.getFirst()).countDown();
-        List<Future<FetchResult>> futures;
-        try (var pool = PoolRounds.newPool(3)) {
-            try {
-                futures = InvokeAllBatch.fetchAll(pool, tasks);
+                gates.get(0).countDown();  // url 0 ends: its worker takes url 3
+                Threads.await(started.get(3));
+                assertEquals(3, running.get());
+                assertEquals(1, pool.getQueue().size());
+                gates.get(1).countDown();  // url 1 ends: its worker takes url 4
+                Threads.await(started.get(4));
+                assertEquals(3, running.get());
             } finally {
                 gates.forEach(CountDownLatch::countDown);
             }
+            for (var future : futures) future.get(LIMIT, TimeUnit.MILLISECONDS);
         }
-        assertEquals(chain, List.copyOf(finished));
-        assertTrue(futures.stream().allMatch(Future::isDone));
-        assertEquals(List.of(0, 1, 2, 3, 4),
-                futures.stream().map(f -> f.resultNow().id()).toList());
+        assertEquals(3, most.get());
+        assertEquals(List.of("worker-1", "worker-2", "worker-3", "worker-1", "worker-2"),
+                List.of(ranOn));
     }
 
     @Test
     @Timeout(10)
-    void aTasksExceptionSurfacesAtGetAsExecutionExceptionWithTheOriginalCause()
-            throws Exception {
-        var refused = new IOException("connection refused fetching url 3");
-        try (var pool = PoolRounds.newPool(3)) {
-            Future<FetchResult> ok = pool.submit(new FetchTask(2, 0));
-            Future<FetchResult> failed = pool.submit(new FetchTask(3, 0, id -> {
-                throw refused;
-            }));
-            var e = assertThrows(ExecutionException.class,
-                    () -> failed.get(10, TimeUnit.SECONDS));
-            assertSame(refused, e.getCause());
-            assertEquals(Future.State.FAILED, failed.state());
-            assertSame(refused, failed.exceptionNow());
-            assertEquals(new FetchResult(2, "content_2"), PoolWaits.get(ok));
-        }
+    void aForgottenFailureIsStoredInItsFutureAndGetRethrowsIt() throws Exception {
+        List<Future<UrlData>> futures = FetchFailures.submitAndForget(0);
+        assertEquals(List.of(Future.State.SUCCESS, Future.State.SUCCESS, Future.State.SUCCESS,
+                Future.State.FAILED, Future.State.SUCCESS),
+                futures.stream().map(Future::state).toList());
+        var e = assertThrows(ExecutionException.class, () -> futures.get(3).get());
+        assertInstanceOf(IOException.class, e.getCause());
+        assertEquals("connection refused: url 3", e.getCause().getMessage());
+        assertSame(e.getCause(), futures.get(3).exceptionNow());
     }
 
     @Test
     @Timeout(10)
-    void theLessonsFailingFetchThrowsACheckedIOException() throws Exception {
-        try (var pool = PoolRounds.newPool(3)) {
-            var failed = pool.submit(FetchTask.failing(3, 0));
-            var e = assertThrows(ExecutionException.class, () -> PoolWaits.get(failed));
-            assertInstanceOf(IOException.class, e.getCause());
-            assertEquals("connection refused fetching url 3", e.getCause().getMessage());
-        }
+    void theSeedsLoopReportsTheFailureAndCountsFourResults() throws Exception {
+        var lines = new ArrayList<String>();
+        var results = SeedPool.fetchAll(id -> FetchFailures.fetchOrRefuse(id, 0), LIMIT,
+                lines::add);
+        assertEquals(List.of(0, 1, 2, 4), results.stream().map(UrlData::id).sorted().toList());
+        assertTrue(lines.contains(
+                "URL 3 generated exception: java.io.IOException: connection refused: url 3"),
+                lines.toString());
+        assertEquals("Total results: 4", lines.getLast());
     }
 
     @Test
@@ -201,27 +233,27 @@ class ThreadPoolTest {
     void closeWaitsForARunningTask() throws Exception {
         var started = new CountDownLatch(1);
         var release = new CountDownLatch(1);
-        var pool = PoolRounds.newPool(3);
+        var pool = SeedPool.newPool(3);
         Thread closer = null;
         try {
-            Future<FetchResult> held = pool.submit(new FetchTask(0, 0, id -> {
+            Future<UrlData> held = pool.submit(() -> {
                 started.countDown();
-                await(release);
-            }));
-            await(started);
+                Threads.await(release);
+                return UrlFetch.fetchData(0, 0);
+            });
+            Threads.await(started);
             closer = Thread.ofPlatform().name("closer").start(pool::close);
             Threads.awaitBlocked(closer);  // inside close(), waiting for the task
             assertTrue(closer.isAlive());
             assertTrue(pool.isShutdown());
             assertFalse(pool.isTerminated());
-            assertFalse(held.isDone());
             assertThrows(RejectedExecutionException.class,
-                    () -> pool.submit(new FetchTask(9, 0)));
+                    () -> pool.submit(() -> UrlFetch.fetchData(9, 0)));
 
             release.countDown();
             Threads.joinAll(List.of(closer));
             assertTrue(pool.isTerminated());
-            assertEquals(new FetchResult(0, "content_0"), held.resultNow());
+            assertEquals(new UrlData(0, "content_0"), held.resultNow());
         } finally {
             release.countDown();
             if (closer != null) Threads.joinAll(List.of(closer));
@@ -231,93 +263,34 @@ class ThreadPoolTest {
 
     @Test
     @Timeout(10)
-    void closingWithCloseRunsEveryTask() throws Exception {
-        var o = PoolClosing.close("close()", 5, 3, 1);
-        assertEquals(List.of(5L, 0L, 0L, 0),
-                List.of(o.ok(), o.failed(), o.notDone(), o.neverRan()));
-    }
-
-    @Test
-    @Timeout(10)
-    void shutdownReturnsAtOnceButTheQueuedTasksStillRun() throws Exception {
-        var o = PoolClosing.close("shutdown()", 5, 3, 1);
-        assertEquals(List.of(5L, 0L, 0L, 0),
-                List.of(o.ok(), o.failed(), o.notDone(), o.neverRan()));
-    }
-
-    @Test
-    @Timeout(30)
-    void shutdownNowInterruptsTheRunningAndDropsTheQueued() throws Exception {
-        // d = 10 s: the running fetches cannot end on their own before the interrupt
-        var o = PoolClosing.close("shutdownNow()", 5, 3, 10_000);
-        assertEquals(List.of(0L, 3L, 2L, 2),
-                List.of(o.ok(), o.failed(), o.notDone(), o.neverRan()));
-    }
-
-    @Test
-    @Timeout(10)
-    void wallTimeMeasurementReportsARatio() throws Exception {
-        var row = PoolSizing.measure("3 workers", 3, () -> PoolRounds.newPool(3), 5, 1);
-        assertEquals(5, row.tasks());
-        assertEquals(2, row.idealD(), "ceil(5 / 3) rounds");
-        double wall = row.wallD();
-        assertTrue(wall > 0 && Double.isFinite(wall), "wall: " + wall);
-        int atOnce = row.maxAtOnce();
-        assertTrue(atOnce >= 1 && atOnce <= 3, "at once: " + atOnce);
-        assertEquals(1, PoolSizing.measure("virtual", 5,
-                Executors::newVirtualThreadPerTaskExecutor, 5, 1).idealD());
-    }
-
-    @Test
-    @Timeout(30)
-    void everyDemoRunsToTheEnd() throws Exception {
-        SequentialFetch.demo(5, 1);
-        PoolRounds.demo(5, 3, 1);
-        CompletionOrder.inSubmissionOrder(1);
-        CompletionOrder.inCompletionOrder(1);
-        InvokeAllBatch.demo(1);
-        FetchFailures.forgotten(1);
-        FetchFailures.asCompleted(1);
-        PoolClosing.compare(5, 3, 1);
-        PoolSizing.table(5, 3, 1);
-    }
-
-    @Test
-    void optionsDefaultToTheSeedsRun() {
-        assertEquals(new thread_pool.Options(5, 3, 100, 1.0), thread_pool.parse());
-        assertEquals(100, thread_pool.parse().d());
-        assertEquals(7, thread_pool.parse("--workers", "7").workers());
-        assertEquals(9, thread_pool.parse("--tasks", "9").tasks());
-        assertEquals(5, thread_pool.parse("--speed", "20").d());
-        assertEquals(1, thread_pool.parse("--speed", "1000").d(), "d is at least 1 ms");
-        assertEquals(400, thread_pool.parse("--speed", "0.25").d());
-        assertEquals(1000, thread_pool.parse("--delay", "1000").d());
-        assertNull(thread_pool.parse("--workers", "7", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--workers wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_pool.parse("--workers", "0")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_pool.parse("--bogus", "1")).getMessage());
-        assertEquals("--delay needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_pool.parse("--delay")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_pool.parse("--speed", "fast")).getMessage());
-    }
-
-    private static List<CountDownLatch> gates(int n) {
-        return IntStream.range(0, n).mapToObj(i -> new CountDownLatch(1)).toList();
-    }
-
-    private static void await(CountDownLatch latch) throws InterruptedException {
-        if (!latch.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS)) {
-            throw new AssertionError("latch never opened");
+    void shutdownNowHandsBackQueuedFuturesThatNeverCompleteUntilCancelled()
+            throws Exception {
+        var started = new CountDownLatch(3);
+        var futures = new ArrayList<Future<UrlData>>();
+        List<Runnable> neverStarted;
+        try (var pool = PoolRounds.newPool(3)) {
+            for (int urlId = 0; urlId < 5; urlId++) {
+                int id = urlId;
+                futures.add(pool.submit(() -> {
+                    started.countDown();
+                    return UrlFetch.fetchData(id, 60_000);  // ends only if interrupted
+                }));
+            }
+            Threads.await(started);
+            neverStarted = pool.shutdownNow();
+            assertTrue(pool.awaitTermination(LIMIT, TimeUnit.MILLISECONDS));
+        }
+        assertEquals(2, neverStarted.size());
+        assertSame(futures.get(3), neverStarted.get(0), "the very future submit returned");
+        assertSame(futures.get(4), neverStarted.get(1));
+        for (var running : futures.subList(0, 3)) {
+            assertInstanceOf(InterruptedException.class, running.exceptionNow());
+        }
+        for (var queued : futures.subList(3, 5)) {
+            assertFalse(queued.isDone());
+            assertThrows(TimeoutException.class, () -> queued.get(50, TimeUnit.MILLISECONDS));
+            assertTrue(queued.cancel(false));
+            assertThrows(CancellationException.class, queued::get);
         }
     }
 }
