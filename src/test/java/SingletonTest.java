@@ -1,78 +1,85 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.lang.reflect.Constructor;
-import java.lang.reflect.InvocationTargetException;
-import java.lang.reflect.Method;
 import java.net.URL;
 import java.net.URLClassLoader;
-import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+import support.Scripts;
 import support.Threads;
 
 /**
  * What the `singleton` lesson claims, proven.
  *
- * <p>The lazy variants are objects, so every test makes a fresh one. The holder idiom and
- * the enum live in static state, so their tests load a fresh copy of the lesson's classes
- * through a new class loader: a new copy has never been initialized.
+ * <p>The lazy variants are objects, so each test makes a fresh one. The holder and the
+ * enum live in static state, initialised once per class loader, so their tests load a
+ * fresh copy of the lesson's classes through a new class loader.
  */
 class SingletonTest {
-    private static final int STRESS_THREADS = 8;
+    private static final List<String> EIGHT =
+            IntStream.range(0, 8).mapToObj(i -> "asker-" + i).toList();
 
-    /** Makes a fresh lazy singleton from a factory: SynchronizedSingleton::new, ... */
-    interface Lazy extends
-            Function<Supplier<DatabaseConnection>, Supplier<DatabaseConnection>> { }
+    /** The seed's double check without its second look: what "Try it" asks the reader to make. */
+    static final class OneCheckSingleton implements Supplier<DatabaseConnection> {
+        private final Supplier<DatabaseConnection> factory;
+        private volatile DatabaseConnection instance;
 
-    static Stream<Arguments> lockingSingletons() {
-        return Stream.of(
-                Arguments.of("synchronized", (Lazy) SynchronizedSingleton::new),
-                Arguments.of("double-checked", (Lazy) DoubleCheckedSingleton::new));
+        OneCheckSingleton(Supplier<DatabaseConnection> factory) { this.factory = factory; }
+
+        @Override
+        public DatabaseConnection get() {
+            DatabaseConnection result = instance;
+            if (result == null) {
+                synchronized (this) {
+                    if (result == null) instance = result = factory.get();
+                }
+            }
+            return result;
+        }
     }
 
-    static Stream<Arguments> correctVariants() {
-        return SingletonVariant.CORRECT.stream().map(v -> Arguments.of(v.name(), v));
-    }
-
-    // --- the broken ones, forced ---
+    // --- the broken lazy singleton, forced ---
 
     @Test
     @Timeout(10)
-    void unsafeSingletonOpensTwoConnectionsWhenTwoChecksInterleave() throws Exception {
+    void unsafeSingletonHandsTwoCallersTwoInstancesWhenTheirChecksInterleave()
+            throws Exception {
         var firstIsOpening = new CountDownLatch(1);
         var secondIsDone = new CountDownLatch(1);
         var opened = new AtomicInteger();
         var singleton = new UnsafeLazySingleton(() -> {
             if (Thread.currentThread().getName().equals("first")) {
                 firstIsOpening.countDown();
-                await(secondIsDone);  // hold "first" between its check and its write
+                Threads.await(secondIsDone);  // hold "first" between its check and write
             }
             opened.incrementAndGet();
-            return new DatabaseConnection(Duration.ZERO);
+            return new DatabaseConnection();
         });
         var got = new AtomicReferenceArray<DatabaseConnection>(2);
         Thread first = Thread.ofPlatform().name("first")
                 .start(() -> got.set(0, singleton.get()));
-        await(firstIsOpening);
+        Threads.await(firstIsOpening);
         Thread second = Thread.ofPlatform().name("second").start(() -> {
             got.set(1, singleton.get());
             secondIsDone.countDown();
@@ -81,70 +88,84 @@ class SingletonTest {
 
         assertEquals(2, opened.get(), "two callers, two connections opened");
         assertNotSame(got.get(0), got.get(1), "the callers hold different instances");
-        assertSame(got.get(0), singleton.get(), "the last write won: first's");
+        assertSame(got.get(0), singleton.get(), "first wrote last: later calls get its");
     }
 
     @Test
     @Timeout(10)
-    void slowMotionReplayEndsWithTwoConnections() {
-        assertEquals(2, SingletonReplay.twoInstances(0));
+    void replayWithoutALockOpensTwoConnections() throws Exception {
+        assertEquals(2, SingletonReplay.replay("unsafe", UnsafeLazySingleton::new, 0));
     }
 
     @Test
     @Timeout(10)
-    void lockingAfterOneCheckStillOpensASecondConnection() throws Exception {
-        LockRace race = secondWaitsForTheLock(CheckThenLockSingleton::new);
-        assertEquals(2, race.opened(), "the waiter opened a second connection");
-        // What "first" returns is itself a race (it re-reads the field after unlocking),
-        // but "second" wrote last: its connection is the one every later call gets.
-        assertSame(race.second(), race.later());
+    void replayOfTheSeedsDoubleCheckOpensOne() throws Exception {
+        assertEquals(1, SingletonReplay.replay("dcl", DoubleCheckedSingleton::new, 0));
     }
 
     @Test
     @Timeout(10)
-    void secondCheckReplayOpensTwoWithOneCheckAndOneWithTwo() {
-        assertEquals(2, SingletonReplay.secondCheck("1", CheckThenLockSingleton::new, 0));
-        assertEquals(1, SingletonReplay.secondCheck("2", DoubleCheckedSingleton::new, 0));
+    void replayWithoutTheSecondCheckOpensTwo() throws Exception {
+        assertEquals(2, SingletonReplay.replay("one check", OneCheckSingleton::new, 0));
     }
 
-    // --- the locking fixes ---
+    // --- double-checked locking ---
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("lockingSingletons")
+    @Test
     @Timeout(10)
-    void aCallerArrivingDuringCreationWaitsAndGetsTheSameInstance(String name,
-            Lazy make) throws Exception {
-        LockRace race = secondWaitsForTheLock(make);
-        assertEquals(1, race.opened());
-        assertSame(race.first(), race.second());
-        assertSame(race.first(), race.later());
+    void aCallerArrivingDuringCreationWaitsForTheLockAndGetsTheSameInstance()
+            throws Exception {
+        var firstIsOpening = new CountDownLatch(1);
+        var releaseFirst = new CountDownLatch(1);
+        var opened = new AtomicInteger();
+        var singleton = new DoubleCheckedSingleton(() -> {
+            if (Thread.currentThread().getName().equals("first")) {
+                firstIsOpening.countDown();
+                Threads.await(releaseFirst);  // "first" holds the lock meanwhile
+            }
+            opened.incrementAndGet();
+            return new DatabaseConnection();
+        });
+        var got = new AtomicReferenceArray<DatabaseConnection>(2);
+        Thread first = Thread.ofPlatform().name("first")
+                .start(() -> got.set(0, singleton.get()));
+        Threads.await(firstIsOpening);
+        Thread second = Thread.ofPlatform().name("second")
+                .start(() -> got.set(1, singleton.get()));
+        try {
+            Threads.awaitBlocked(second);
+            assertEquals(Thread.State.BLOCKED, second.getState(), "on first's lock");
+        } finally {
+            releaseFirst.countDown();
+            Threads.joinAll(List.of(first, second));
+        }
+        assertEquals(1, opened.get());
+        assertSame(got.get(0), got.get(1));
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("lockingSingletons")
+    @Test
     @Timeout(60)
-    void oneInstanceUnderStress(String name, Lazy make) {
-        for (int round = 0; round < 200; round++) {
+    void doubleCheckedOpensOneUnderStress() throws Exception {
+        for (int round = 0; round < 300; round++) {
             var opened = new AtomicInteger();
-            var singleton = make.apply(() -> {
+            var singleton = new DoubleCheckedSingleton(() -> {
                 opened.incrementAndGet();
-                Thread.yield();  // a wider window between the check and the write
-                return new DatabaseConnection(Duration.ZERO);
+                Thread.yield();  // a wider window between the first check and the write
+                return new DatabaseConnection();
             });
-            var got = SingletonRace.askTogether(singleton, STRESS_THREADS, false);
-            assertEquals(1, SingletonRace.distinct(got), "round " + round);
+            var got = SingletonSeed.askTogether(singleton, EIGHT);
+            assertEquals(1, distinctNonNull(got), "round " + round);
             assertEquals(1, opened.get(), "round " + round);
         }
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("lockingSingletons")
+    @Test
     @Timeout(10)
-    void aFailedCreationIsRetriedByTheNextCall(String name, Lazy make) {
+    void aFailedDoubleCheckedCreationIsRetriedByTheNextCall() {
         var attempts = new AtomicInteger();
-        var singleton = make.apply(() -> {
-            if (attempts.incrementAndGet() == 1) throw new IllegalStateException("no");
-            return new DatabaseConnection(Duration.ZERO);
+        var singleton = new DoubleCheckedSingleton(() -> {
+            if (attempts.incrementAndGet() == 1) throw new IllegalStateException("down");
+            return new DatabaseConnection();
         });
         assertThrows(IllegalStateException.class, singleton::get);
         DatabaseConnection connection = singleton.get();
@@ -152,44 +173,66 @@ class SingletonTest {
         assertEquals(2, attempts.get());
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("correctVariants")
-    @Timeout(10)
-    void seedRunHandsEveryThreadTheSameInstance(String name, SingletonVariant variant) {
-        var singleton = variant.fresh(() -> new DatabaseConnection(Duration.ZERO));
-        var got = SingletonRace.askTogether(singleton, 3, false);
-        assertEquals(1, SingletonRace.distinct(got));
-    }
-
-    // --- the holder idiom and the enum, each in a fresh class loader ---
+    // --- what the sections print ---
 
     @Test
-    @Timeout(10)
-    void holderOpensNothingUntilTheFirstGet() throws Exception {
+    @Timeout(60)
+    void seedSectionEndsWithTheSeedsLinesForOneInstance() throws Exception {
+        var run = Scripts.compiled("singleton", "seed");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertEquals("connections opened: 1; all three the same object (==): true",
+                lines.get(lines.size() - 4));
+        var seedLine = Pattern.compile("Thread Thread-([123]): (-?\\d+)");
+        var names = new ArrayList<String>();
+        var labels = new HashSet<String>();
+        for (String line : lines.subList(lines.size() - 3, lines.size())) {
+            var m = seedLine.matcher(line);
+            assertTrue(m.matches(), "the seed's kind of line: " + line);
+            names.add(m.group(1));
+            labels.add(m.group(2));
+        }
+        assertEquals(List.of("1", "2", "3"), names);
+        assertEquals(1, labels.size(), "the same label for all three: " + run.stdout());
+    }
+
+    @Test
+    @Timeout(60)
+    void raceSectionShowsTwoConnectionsThenOne() throws Exception {
+        var run = Scripts.compiled("singleton", "race", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> results = run.stdout().lines().filter(l -> l.contains("=>")).toList();
+        assertEquals(List.of(
+                "  => 2 opened; A and B got the same connection (==): false",
+                "  => 1 opened; A and B got the same connection (==): true"), results);
+    }
+
+    // --- class initialisation: the holder and the enum, each in a fresh class loader ---
+
+    @Test
+    @Timeout(30)
+    void constantsInitialiseNothingAndTheHolderWaitsForGet() throws Exception {
         try (var loader = freshLoader()) {
-            Class<?> holder = Class.forName("HolderSingleton", true, loader);
-            assertNotSame(HolderSingleton.class, holder, "a fresh copy of the class");
-            assertEquals(0, opened(loader), "outer class initialized, none opened");
-            call(holder, "describe");
-            assertEquals(0, opened(loader), "using the outer class opens nothing");
-            Object first = call(holder, "get");
-            assertEquals(1, opened(loader), "the first get() opens the connection");
-            assertSame(first, call(holder, "get"));
-            assertEquals(1, opened(loader));
+            var run = loader.loadClass("ClassInitDemo").getDeclaredMethod("run");
+            run.setAccessible(true);  // package-private, in another class loader
+            Object counts = run.invoke(null);
+            // URL (a constant): 0; describe(): the eager one; HolderSingleton.describe():
+            // still 1; three threads' get(): 2; the enum: 3.
+            assertEquals(List.of(0, 1, 1, 2, 3), counts);
         }
     }
 
     @Test
     @Timeout(60)
-    void holderInitializesOnceWhenManyThreadsAskAtOnce() throws Exception {
+    void holderOpensOneWhenManyThreadsAskAtOnce() throws Exception {
         for (int round = 0; round < 20; round++) {
             try (var loader = freshLoader()) {
-                Class<?> holder = loader.loadClass("HolderSingleton");
-                Method get = accessible(holder.getDeclaredMethod("get"));
+                var get = loader.loadClass("HolderSingleton").getDeclaredMethod("get");
+                get.setAccessible(true);
                 assertEquals(0, opened(loader));
-                var got = SingletonRace.askTogether(() -> invoke(get), STRESS_THREADS,
-                        false);
-                assertEquals(1, SingletonRace.distinct(got), "round " + round);
+                var got = SingletonSeed.askTogether(() -> invoke(() -> get.invoke(null)),
+                        EIGHT);
+                assertEquals(1, distinctNonNull(got), "round " + round);
                 assertEquals(1, opened(loader), "round " + round);
             }
         }
@@ -197,26 +240,18 @@ class SingletonTest {
 
     @Test
     @Timeout(60)
-    void enumInitializesOnceWhenManyThreadsAskAtOnce() throws Exception {
+    void enumOpensOneWhenManyThreadsAskAtOnce() throws Exception {
         for (int round = 0; round < 20; round++) {
             try (var loader = freshLoader()) {
-                Class<?> enumClass = Class.forName("EnumSingleton", false, loader);
+                var instance = Class.forName("EnumSingleton", false, loader)
+                        .getDeclaredField("INSTANCE");  // reading it initialises the enum
+                instance.setAccessible(true);
                 assertEquals(0, opened(loader));
-                var got = SingletonRace.askTogether(
-                        () -> enumClass.getEnumConstants()[0], STRESS_THREADS, false);
-                assertEquals(1, SingletonRace.distinct(got), "round " + round);
+                var got = SingletonSeed.askTogether(() -> invoke(() -> instance.get(null)),
+                        EIGHT);
+                assertEquals(1, distinctNonNull(got), "round " + round);
                 assertEquals(1, opened(loader), "round " + round);
             }
-        }
-    }
-
-    @Test
-    @Timeout(10)
-    void aSingletonIsOnePerClassLoader() throws Exception {
-        try (var loader = freshLoader()) {
-            Object other = call(loader.loadClass("HolderSingleton"), "get");
-            assertNotSame(HolderSingleton.get(), other);
-            assertNotSame(DatabaseConnection.class, other.getClass(), "another class");
         }
     }
 
@@ -226,159 +261,87 @@ class SingletonTest {
         Constructor<?> constructor = EnumSingleton.class.getDeclaredConstructors()[0];
         constructor.setAccessible(true);
         var e = assertThrows(IllegalArgumentException.class,
-                () -> constructor.newInstance("SECOND", 1));
+                () -> constructor.newInstance("COPY", 1));
         assertEquals("Cannot reflectively create enum objects", e.getMessage());
     }
 
-    /** Used by one test only: a class's initialization is attempted once per JVM. */
+    @Test
+    @Timeout(10)
+    void deserialisingTheEnumReturnsTheExistingConstant() throws Exception {
+        var bytes = new ByteArrayOutputStream();
+        try (var out = new ObjectOutputStream(bytes)) {
+            out.writeObject(EnumSingleton.INSTANCE);
+        }
+        try (var in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            assertSame(EnumSingleton.INSTANCE, in.readObject());
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void aSingletonIsOnePerClassLoader() throws Exception {
+        try (var loader = freshLoader()) {
+            var get = loader.loadClass("HolderSingleton").getDeclaredMethod("get");
+            get.setAccessible(true);
+            Object other = get.invoke(null);
+            assertNotSame(HolderSingleton.get(), other);
+            assertNotSame(DatabaseConnection.class, other.getClass(), "another class, too");
+        }
+    }
+
+    /** Used by one test only: a class's initialisation is attempted once per loader. */
     static final class FailingHolder {
         static final AtomicInteger ATTEMPTS = new AtomicInteger();
         static final Object INSTANCE = openOrFail();
 
         private static Object openOrFail() {
-            if (ATTEMPTS.incrementAndGet() == 1) throw new IllegalStateException("no");
+            if (ATTEMPTS.incrementAndGet() == 1) throw new IllegalStateException("down");
             return new Object();
         }
     }
 
     @Test
     @Timeout(10)
-    void aFailedClassInitializerIsNeverRetried() {
+    void aFailedClassInitialiserIsNeverRetried() {
         var first = assertThrows(ExceptionInInitializerError.class,
-                () -> read(FailingHolder.class));
+                () -> FailingHolder.class.getDeclaredField("INSTANCE").get(null));
         assertInstanceOf(IllegalStateException.class, first.getCause());
-        assertThrows(NoClassDefFoundError.class, () -> read(FailingHolder.class));
-        assertThrows(NoClassDefFoundError.class, () -> read(FailingHolder.class));
-    }
-
-    // --- the command line ---
-
-    @Test
-    @Timeout(10)
-    void optionsDefaultToTheSeedsRun() {
-        assertEquals(new singleton.Options(3, 10, 1_000_000, 1.0), singleton.parse());
-        assertEquals(8, singleton.parse("--threads", "8").threads());
-        assertEquals(2_000, singleton.parse("--calls", "2_000").calls());
-        assertEquals(0.25, singleton.parse("--speed", "0.25").speed());
-        assertNull(singleton.parse("--runs", "3", "--help"));
-    }
-
-    @Test
-    @Timeout(10)
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--threads wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> singleton.parse("--threads", "0")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> singleton.parse("--speed", "fast")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> singleton.parse("--bogus", "1")).getMessage());
-        assertEquals("--runs needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> singleton.parse("--runs")).getMessage());
+        assertThrows(NoClassDefFoundError.class,
+                () -> FailingHolder.class.getDeclaredField("INSTANCE").get(null));
     }
 
     // --- helpers ---
 
-    /** Connections opened; what "first" and "second" got; what a later get() returns. */
-    record LockRace(int opened, DatabaseConnection first, DatabaseConnection second,
-            DatabaseConnection later) { }
-
-    /**
-     * Holds "first" inside the factory, and so inside any lock get() takes, until
-     * "second" is blocked on a monitor that "first" owns; then lets "first" finish.
-     */
-    private static LockRace secondWaitsForTheLock(Lazy make) throws Exception {
-        var got = new AtomicReferenceArray<DatabaseConnection>(2);
-        var firstIsOpening = new CountDownLatch(1);
-        var releaseFirst = new CountDownLatch(1);
-        var opened = new AtomicInteger();
-        var singleton = make.apply(() -> {
-            if (Thread.currentThread().getName().equals("first")) {
-                firstIsOpening.countDown();
-                await(releaseFirst);
-            }
-            opened.incrementAndGet();
-            return new DatabaseConnection(Duration.ZERO);
-        });
-        Thread first = Thread.ofPlatform().name("first")
-                .start(() -> got.set(0, singleton.get()));
-        Thread second = null;
-        try {
-            await(firstIsOpening);
-            second = Thread.ofPlatform().name("second")
-                    .start(() -> got.set(1, singleton.get()));
-            awaitBlockedBy(second, first);  // second is past its first check, if any
-        } finally {
-            releaseFirst.countDown();
-            Threads.joinAll(second == null ? List.of(first) : List.of(first, second));
-        }
-        return new LockRace(opened.get(), got.get(0), got.get(1), singleton.get());
-    }
-
-    /** Polls until waiter is BLOCKED entering a monitor that owner holds. */
-    private static void awaitBlockedBy(Thread waiter, Thread owner)
-            throws TimeoutException {
-        var threads = ManagementFactory.getThreadMXBean();
-        long deadline = System.nanoTime() + Threads.LONG.toNanos();
-        while (true) {
-            ThreadInfo info = threads.getThreadInfo(waiter.threadId());
-            if (info != null && info.getThreadState() == Thread.State.BLOCKED
-                    && info.getLockOwnerId() == owner.threadId()) {
-                return;
-            }
-            if (!waiter.isAlive()) throw new IllegalStateException(waiter + " ended");
-            if (System.nanoTime() > deadline) {
-                throw new TimeoutException(waiter.getName() + " never blocked on "
-                        + owner.getName() + "'s lock; state " + waiter.getState());
-            }
-            Thread.yield();
-        }
-    }
-
-    /** A new class loader over the lesson's compiled classes: fresh statics. */
+    /** A new class loader over the lesson's compiled classes: statics never initialised. */
     private static URLClassLoader freshLoader() {
         URL classes = HolderSingleton.class.getProtectionDomain().getCodeSource()
                 .getLocation();
-        return new URLClassLoader(new URL[] {classes},
-                ClassLoader.getPlatformClassLoader());
+        return new URLClassLoader(new URL[] {classes}, ClassLoader.getPlatformClassLoader());
     }
 
+    /** Connections opened by the copy of DatabaseConnection in that loader. */
     private static int opened(ClassLoader loader) throws Exception {
-        Class<?> connection = Class.forName("DatabaseConnection", true, loader);
-        return (Integer) call(connection, "opened");
+        var opened = Class.forName("DatabaseConnection", true, loader)
+                .getDeclaredMethod("opened");
+        opened.setAccessible(true);
+        return (Integer) opened.invoke(null);
     }
 
-    private static Object call(Class<?> type, String staticMethod) throws Exception {
-        return accessible(type.getDeclaredMethod(staticMethod)).invoke(null);
+    /** Distinct instances by identity (==), never by equals() or a hash code. */
+    private static int distinctNonNull(Collection<?> instances) {
+        assertTrue(instances.stream().allMatch(i -> i != null), "a thread got nothing");
+        var seen = Collections.newSetFromMap(new IdentityHashMap<Object, Boolean>());
+        seen.addAll(instances);
+        return seen.size();
     }
 
-    private static Method accessible(Method m) {
-        m.setAccessible(true);  // package-private, and in another class loader
-        return m;
-    }
+    interface Reflective { Object call() throws ReflectiveOperationException; }
 
-    private static Object invoke(Method staticMethod) {
+    private static Object invoke(Reflective call) {
         try {
-            return staticMethod.invoke(null);
-        } catch (IllegalAccessException | InvocationTargetException e) {
+            return call.call();
+        } catch (ReflectiveOperationException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static Object read(Class<?> type) throws ReflectiveOperationException {
-        return type.getDeclaredField("INSTANCE").get(null);
-    }
-
-    private static void await(CountDownLatch latch) {
-        try {
-            if (!latch.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS)) {
-                throw new AssertionError("latch never opened");
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
         }
     }
 }
