@@ -23,9 +23,10 @@ class KernelDidNotStart(Exception):
     pass
 
 
-def started_kernel(path: Path) -> KernelStart:
+def started_kernel(path: Path, kernel_name: str) -> KernelStart:
     """A kernel whose shell and control channels both answered; else KernelDidNotStart."""
-    kernel = KernelStart(f"{path.parent.parent.name}-{path.stem}", cwd=path.parent)
+    kernel = KernelStart(f"{path.parent.parent.name}-{path.stem}", cwd=path.parent,
+                         kernel_name=kernel_name)
     kernel.start()
     deadline = time.monotonic() + BIND_TIMEOUT_S
     while not kernel.bound() and time.monotonic() < deadline and kernel.manager.is_alive():
@@ -41,7 +42,7 @@ def execute(path: Path) -> nbformat.NotebookNode:
     nb = nbformat.read(path, as_version=4)
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            kernel = started_kernel(path)
+            kernel = started_kernel(path, nb.metadata.kernelspec.name)
             break
         except KernelDidNotStart as e:
             if attempt == START_ATTEMPTS:

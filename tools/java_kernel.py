@@ -25,11 +25,11 @@ class KernelStart:
     """One kernel process with its client and its log; a context manager that always
     shuts it down (cleanly if it can, else by force) and closes every socket."""
 
-    def __init__(self, label: str, cwd: Path = ROOT):
+    def __init__(self, label: str, cwd: Path = ROOT, kernel_name: str = "java"):
         LOGS.mkdir(parents=True, exist_ok=True)
         self.cwd = cwd
         self.log = LOGS / f"kernel-{label}-{time.time_ns()}.log"
-        self.manager = KernelManager(kernel_name="java")
+        self.manager = KernelManager(kernel_name=kernel_name)
         self.client = None
         self.exit_code = None
 

@@ -109,8 +109,9 @@ def notebook_current(path: Path, expected, executed: bool) -> list[str]:
     if want != got:
         n = next(n for n, (w, g) in enumerate(zip(want + [None], got + [None])) if w != g)
         return [f"{rel(path)} differs from its source at cell {n}; run make notebooks"]
-    if actual.metadata.get("kernelspec", {}).get("name") != "java":
-        return [f"{rel(path)}: kernelspec is not 'java'"]
+    want_kernel = expected.metadata["kernelspec"]["name"]
+    if actual.metadata.get("kernelspec", {}).get("name") != want_kernel:
+        return [f"{rel(path)}: kernelspec is not '{want_kernel}'; run make notebooks"]
     if executed:
         for n, c in enumerate(actual.cells):
             if c.cell_type == "code" and c.execution_count is None:

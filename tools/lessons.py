@@ -49,6 +49,12 @@ class Lesson:
         camel = "".join(part.capitalize() for part in self.slug.split("_"))
         return ROOT / "src" / "test" / "java" / f"{camel}Test.java"
 
+    @property
+    def preview(self) -> bool:
+        """Whether the script uses preview features (a "//PREVIEW" line for JBang)."""
+        return any(line.strip() == "//PREVIEW" for line in
+                   self.script.read_text(encoding="utf-8").splitlines())
+
     def diagrams(self) -> list[Path]:
         return sorted((ROOT / "diagrams").glob(f"{self.slug}-*.mmd"))
 

@@ -112,16 +112,28 @@ ensure_kernel() {
       || die "could not compile $fix_src"
     cp "$fix_src" "$fix/LoopThread.java"
   fi
-  # Rewritten each time: it names this machine's JDK. The fix comes first on the class
-  # path, so it replaces the jar's class; the jar's manifest only names MainApp.
+  # Rewritten each time: they name this machine's JDK. The fix comes first on the class
+  # path, so it replaces the jar's class; the jar's manifest only names MainApp. A second
+  # kernel, "java-preview", runs lessons that use preview features (a script with
+  # //PREVIEW): its JVM and its JShell compiler both get --enable-preview.
+  write_kernelspec java "Java" "" ""
+  write_kernelspec java-preview "Java (preview features)" '"--enable-preview", ' \
+    ', "RJK_COMPILER_OPTIONS": "--enable-preview --release 25"'
+}
+
+# write_kernelspec <name> <display name> <extra JVM options, JSON> <extra env, JSON>
+write_kernelspec() {
+  local dir="$TOOLS/jupyter/kernels/$1" base="$TOOLS/jupyter/kernels/java"
+  mkdir -p "$dir"
   cat > "$dir/kernel.json" <<JSON
 {
-  "argv": ["$JAVA_HOME/bin/java", "-cp", "$fix:$dir/$jar",
+  "argv": ["$JAVA_HOME/bin/java", $3"-cp",
+           "$TOOLS/jupyter/kernel-fix:$base/rapaio-jupyter-kernel-3.0.1.jar",
            "org.rapaio.jupyter.kernel.MainApp", "{connection_file}"],
-  "display_name": "Java",
+  "display_name": "$2",
   "language": "java",
   "interrupt_mode": "message",
-  "env": {"RJK_TIMEOUT_MILLIS": "-1"}
+  "env": {"RJK_TIMEOUT_MILLIS": "-1"$4}
 }
 JSON
 }

@@ -57,17 +57,24 @@ public final class Scripts {
         return Files.readAllLines(script(slug)).stream().anyMatch(l -> l.startsWith("//DEPS"));
     }
 
+    /** Whether the script uses preview features (JBang's //PREVIEW). */
+    public static boolean usesPreview(String slug) throws IOException {
+        return Files.readAllLines(script(slug)).stream().anyMatch(l -> l.strip().equals("//PREVIEW"));
+    }
+
     /** {@code java <script> args}: the JDK's source-file mode, no JBang. */
     public static Result sourceMode(String slug, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), script(slug).toString()));
+        List<String> command = new ArrayList<>(List.of(java()));
+        if (usesPreview(slug)) command.addAll(List.of("--enable-preview", "--source", "25"));
+        command.add(script(slug).toString());
         command.addAll(List.of(args));
         return run(command);
     }
 
     /** {@code java -cp <test classpath> <slug> args}: the compiled script, quick to start. */
     public static Result compiled(String slug, String... args) throws Exception {
-        List<String> command = new ArrayList<>(
-                List.of(java(), "-cp", System.getProperty("java.class.path"), slug));
+        List<String> command = new ArrayList<>(List.of(java(), "--enable-preview", "-cp",
+                System.getProperty("java.class.path"), slug));
         command.addAll(List.of(args));
         return run(command);
     }
