@@ -1,290 +1,376 @@
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.OutputStream;
-import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Executors;
 import java.util.concurrent.Phaser;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
-import java.util.function.BooleanSupplier;
+import java.util.regex.Pattern;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import support.Scripts;
 import support.Threads;
 
 /** What the `barrier` lesson claims, proven. */
 class BarrierTest {
     static final long LONG = Threads.LONG.toMillis();
-    static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
 
     /** Failures inside worker threads, rethrown by the test thread (JSR166 TCK style). */
     private final Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
 
-    // -- without a barrier ------------------------------------------------------------
+    // -- the seed's meeting -------------------------------------------------------------
 
     @Test
-    @Timeout(10)
-    void withoutABarrierACellThatRunsAheadReadsCellsNotYetWritten() throws Exception {
-        int rounds = 3;
-        var othersMayGo = new CountDownLatch(1);
-        RoundWork cellOneRunsAhead = (cell, round) -> {
-            if (cell == 1 && round == rounds) othersMayGo.countDown();  // after its reads
-            if (cell != 1 && round == 1) await(othersMayGo);  // before their first write
-        };
-
-        PascalRing.Result r = PascalRing.withoutBarrier(rounds, cellOneRunsAhead);
-
-        assertTrue(r.earlyReads() >= rounds - 1, "early reads: " + r.earlyReads());
-        assertEquals(3, r.expected()[1]);
-        assertEquals(1, r.lastRow()[1], "cell 1 read 0 for cell 0 in rounds 2 and 3");
-        assertFalse(r.right());
+    @Timeout(60)
+    void seedSectionPrintsTheSeedsLinesInTheOrderTheBarrierForces() throws Exception {
+        var run = Scripts.compiled("barrier", "seed", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr());
+        List<String> lines = run.stdout().lines().filter(l -> !l.isBlank()).toList();
+        var working = Pattern.compile("Worker [0-3] working for ([123]\\.\\d)s");
+        var waiting = Pattern.compile("Worker [0-3] waiting at barrier");
+        var passed = Pattern.compile("Worker [0-3] passed barrier");
+        int action = indexOf(lines, Pattern.compile("Barrier action in worker-[0-3], .*"));
+        assertEquals(4, count(lines, working), run.stdout());
+        for (String line : lines) {
+            var m = working.matcher(line);
+            if (m.matches()) {
+                double seconds = Double.parseDouble(m.group(1));
+                assertTrue(seconds >= 1.0 && seconds <= 3.0, line);
+            }
+        }
+        for (int i = 0; i < lines.size(); i++) {  // every waiting, then the action, then passed
+            if (waiting.matcher(lines.get(i)).matches()) assertTrue(i < action, run.stdout());
+            if (passed.matcher(lines.get(i)).matches()) assertTrue(i > action, run.stdout());
+        }
+        assertEquals(4, count(lines, waiting), run.stdout());
+        assertEquals(4, count(lines, passed), run.stdout());
+        assertTrue(passed.matcher(lines.getLast()).matches(), "last line: " + lines.getLast());
     }
 
-    // -- CyclicBarrier ------------------------------------------------------------------
+    @ParameterizedTest(name = "--speed {0}")
+    @ValueSource(strings = {"0.1", "0.25"})
+    @Timeout(60)
+    void seedSectionAtASlowSpeedEndsWithTheSeedsLine(String speed) throws Exception {
+        var run = Scripts.compiled("barrier", "seed", "--speed", speed);
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr());
+        assertTrue(run.stdout().strip().lines().toList().getLast()
+                .matches("Worker [0-3] passed barrier"), run.stdout());
+    }
+
+    @Test
+    @Timeout(60)
+    void everySectionAtFullSpeedFitsA40By80Screen() throws Exception {
+        var run = Scripts.compiled("barrier", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr());
+        List<String> sections = List.of(run.stdout().split("\n(?=== )")).stream()
+                .filter(s -> !s.isBlank()).toList();
+        assertEquals(5, sections.size(), run.stdout());
+        for (String section : sections) {
+            assertTrue(section.strip().lines().count() <= 40, section);
+            section.lines().forEach(line -> assertTrue(line.length() <= 80, line));
+        }
+        assertFalse(run.stdout().contains("failed"), run.stdout());
+    }
+
+    // -- CyclicBarrier --------------------------------------------------------------------
 
     @Test
     @Timeout(10)
     void nobodyPassesUntilTheFourthPartyArrives() throws Exception {
-        var gate = new CyclicBarrier(4);
-        var endings = new AtomicReferenceArray<BarrierEnding>(4);
+        var barrier = new CyclicBarrier(4);
+        var passed = new AtomicInteger();
         var fourthMayArrive = new CountDownLatch(1);
         var threads = new ArrayList<Thread>();
-        for (int p = 0; p < 3; p++) {
-            int me = p;
-            threads.add(start("party-" + me,
-                    () -> endings.set(me, BarrierEnding.await(gate, LONG))));
+        for (int p = 0; p < 3; p++) {  // one at a time: each parks before the next starts
+            threads.add(start("party-" + p, () -> {
+                barrier.await(LONG, MILLISECONDS);
+                passed.incrementAndGet();
+            }));
+            Threads.awaitBlocked(threads.get(p));
+            assertEquals(p + 1, barrier.getNumberWaiting());
         }
-        for (Thread t : threads) Threads.awaitBlocked(t);
-        BarrierCrew.awaitWaiting(gate, 3);
         Thread fourth = start("party-3", () -> {
-            await(fourthMayArrive);
-            endings.set(3, BarrierEnding.await(gate, LONG));
+            Threads.await(fourthMayArrive);
+            barrier.await(LONG, MILLISECONDS);
+            passed.incrementAndGet();
         });
         threads.add(fourth);
-        Threads.awaitBlocked(fourth);  // held by the latch, not at the barrier
+        Threads.awaitBlocked(fourth);  // held by its latch, not at the barrier
 
-        assertEquals(3, gate.getNumberWaiting());
-        for (int p = 0; p < 4; p++) assertNull(endings.get(p), "party " + p + " passed");
+        assertEquals(3, barrier.getNumberWaiting());
+        assertEquals(0, passed.get(), "a party passed with only three arrived");
 
         fourthMayArrive.countDown();
         Threads.joinAll(threads);
         assertNoFailures();
-        for (int p = 0; p < 4; p++) assertEquals(BarrierEnding.PASSED, endings.get(p));
-        assertEquals(0, gate.getNumberWaiting());
-        assertFalse(gate.isBroken());
+        assertEquals(4, passed.get());
+        assertFalse(barrier.isBroken());
     }
 
     @Test
     @Timeout(10)
-    void barrierActionRunsInTheLastArrivalBeforeAnyoneIsReleased() throws Exception {
+    void awaitCountsDownAndTheLastToArriveRunsTheActionBeforeAnyoneGoes() throws Exception {
         var actionStarted = new CountDownLatch(1);
         var actionMayEnd = new CountDownLatch(1);
         var actionThread = new AtomicReference<Thread>();
-        var indexZeroThread = new AtomicReference<Thread>();
-        var actions = new AtomicInteger();
-        var passed = new AtomicInteger();
-        var gate = new CyclicBarrier(4, () -> {
-            actions.incrementAndGet();
+        var returned = new AtomicInteger();
+        var barrier = new CyclicBarrier(4, () -> {
             actionThread.set(Thread.currentThread());
             actionStarted.countDown();
-            try {
-                await(actionMayEnd);  // keep the action running
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            Threads.await(actionMayEnd);  // hold the action while the test looks
         });
-        BarrierCrew.Job party = () -> {
-            int index = gate.await(LONG, MILLISECONDS);
-            if (index == 0) indexZeroThread.set(Thread.currentThread());
-            passed.incrementAndGet();
-        };
+        var index = new AtomicReferenceArray<Integer>(4);
         var threads = new ArrayList<Thread>();
-        for (int p = 0; p < 3; p++) threads.add(start("party-" + p, party));
-        BarrierCrew.awaitWaiting(gate, 3);
-        Thread last = start("last", party);
-        threads.add(last);
-
-        await(actionStarted);
-        assertSame(last, actionThread.get(), "the action runs in the last to arrive");
-        assertEquals(0, passed.get(), "a party got through while the action was running");
+        for (int p = 0; p < 4; p++) {  // arrivals forced in order: party p is the (p+1)th
+            int me = p;
+            threads.add(start("party-" + me, () -> {
+                index.set(me, barrier.await(LONG, MILLISECONDS));
+                returned.incrementAndGet();
+            }));
+            if (p < 3) {
+                Threads.awaitBlocked(threads.get(p));
+                assertEquals(p + 1, barrier.getNumberWaiting());
+            }
+        }
+        Threads.await(actionStarted);
+        assertSame(threads.get(3), actionThread.get(), "the action runs in the last");
+        assertEquals(0, returned.get(), "a party returned while the action was running");
 
         actionMayEnd.countDown();
         Threads.joinAll(threads);
         assertNoFailures();
-        assertEquals(4, passed.get());
-        assertEquals(1, actions.get());
-        assertSame(last, indexZeroThread.get(), "await() returns 0 to the last");
-    }
-
-    @Test
-    @Timeout(60)
-    void oneBarrierServesManyGenerationsWithOneActionEachUnderStress() throws Exception {
-        int generations = 5_000;
-        var actions = new AtomicInteger();
-        var gate = new CyclicBarrier(4, actions::incrementAndGet);
-        var indices = new AtomicIntegerArray(generations);  // one bit per arrival index
-        var wrongActionCounts = new AtomicInteger();
-        var threads = new ArrayList<Thread>();
-        for (int p = 0; p < 4; p++) {
-            threads.add(start("party-" + p, () -> {
-                for (int g = 0; g < generations; g++) {
-                    int index = gate.await(LONG, MILLISECONDS);
-                    // this generation's action has run, and the next one cannot have yet
-                    if (actions.get() != g + 1) wrongActionCounts.incrementAndGet();
-                    int bit = 1 << index;
-                    indices.getAndUpdate(g, seen -> seen | bit);
-                }
-            }));
-        }
-        Threads.joinAll(threads);
-        assertNoFailures();
-
-        assertEquals(generations, actions.get());
-        assertEquals(0, wrongActionCounts.get());
-        for (int g = 0; g < generations; g++) {
-            assertEquals(0b1111, indices.get(g), "arrival indices of generation " + g);
-        }
-    }
-
-    @Test
-    @Timeout(60)
-    void withABarrierTheRingIsExactEveryRoundUnderStress() throws Exception {
-        RoundWork jitter = (cell, round) -> {
-            if (cell == 1) return;  // cell 1 never works: it always tries to run ahead
-            int yields = ThreadLocalRandom.current().nextInt(3);
-            for (int i = 0; i < yields; i++) Thread.yield();
-        };
-        for (int run = 0; run < 200; run++) {
-            PascalRing.Result r = PascalRing.withBarrier(12, jitter, QUIET);
-            assertEquals(0, r.earlyReads(), "run " + run);
-            assertEquals(Arrays.toString(r.expected()), Arrays.toString(r.lastRow()));
-        }
+        assertEquals(List.of(3, 2, 1, 0), List.of(index.get(0), index.get(1), index.get(2),
+                index.get(3)), "Java's arrival index counts down: 3 to the first, 0 to the last");
     }
 
     @Test
     @Timeout(10)
-    void theSeedsMeetingRunsTheActionInTheLastToArrive() throws Exception {
-        BarrierMeeting.Result r = BarrierMeeting.meet(42, 1_000);
-        assertEquals(4, r.passed());
-        assertEquals(r.lastToArrive(), r.actionThread());
+    void withoutABarrierEachWorkerReadsOnlyThePartsWrittenBeforeIt() throws Exception {
+        assertArrayEquals(new int[] {1, 3, 6, 10}, Rounds.runAhead(20));
     }
 
-    // -- broken barriers ----------------------------------------------------------------
+    @Test
+    @Timeout(10)
+    void withoutABarrierAWorkerThatRunsAheadReadsAWrongTotal() throws Exception {
+        var rounds = new Rounds(1, false, false);
+        var othersMayWrite = new CountDownLatch(1);
+        Rounds.Work slowOthers = (worker, round) -> {
+            if (worker != 0) Threads.await(othersMayWrite);
+        };
+        var others = new ArrayList<Thread>();
+        for (int w = 1; w < 4; w++) {
+            int me = w;
+            others.add(start("worker-" + me, () -> rounds.work(me, slowOthers, LONG)));
+        }
+        Thread fast = start("worker-0", () -> rounds.work(0, slowOthers, LONG));
+        Threads.joinAll(List.of(fast));  // worker-0 is through both phases already
+        othersMayWrite.countDown();
+        Threads.joinAll(others);
+        assertNoFailures();
+
+        assertEquals(1, rounds.totals[0][0], "worker-0 read only its own part");
+        assertEquals(Rounds.TOTAL, IntStream.of(rounds.parts[0]).sum());
+    }
+
+    @Test
+    @Timeout(60)
+    void withTheBarrierEveryWorkerReadsTheFullTotalEveryRoundUnderStress() throws Exception {
+        int count = 2_000;
+        var rounds = new Rounds(count, true, false);
+        Rounds.Work jitter = (worker, round) -> {
+            if (worker == 1) return;  // worker-1 never works: it always tries to run ahead
+            for (int i = ThreadLocalRandom.current().nextInt(3); i > 0; i--) Thread.yield();
+        };
+        var threads = new ArrayList<Thread>();
+        for (int w = 0; w < 4; w++) {
+            int me = w;
+            threads.add(start("worker-" + me, () -> rounds.work(me, jitter, LONG)));
+        }
+        Threads.joinAll(threads);
+        assertNoFailures();
+
+        for (int r = 0; r < count; r++) {
+            for (int w = 0; w < 4; w++) {
+                assertEquals(Rounds.TOTAL, rounds.totals[r][w], "round " + r + " worker " + w);
+            }
+            int[] index = rounds.indexes[r];
+            assertArrayEquals(new int[] {0, 1, 2, 3}, IntStream.of(index).sorted().toArray());
+            String lastToArrive = "worker-" + IntStream.range(0, 4)
+                    .filter(w -> index[w] == 0).findFirst().orElseThrow();
+            assertEquals(lastToArrive, rounds.actionIn[r], "round " + r);
+        }
+    }
 
     @Test
     @Timeout(20)
-    void aTimeoutBreaksTheBarrierForEveryParty() throws Exception {
-        assertEquals(List.of(BarrierEnding.BROKEN, BarrierEnding.BROKEN,
-                        BarrierEnding.TIMED_OUT, BarrierEnding.BROKEN),
-                BarrierBreak.timeout(50));
+    void everyRoundDemoReusesOneBarrierAndGetsEveryTotalRight() throws Exception {
+        Rounds rounds = EveryRound.run(20);
+        for (int r = 0; r < 3; r++) {
+            assertArrayEquals(new int[] {10, 10, 10, 10}, rounds.totals[r]);
+            assertArrayEquals(new int[] {0, 1, 2, 3},
+                    IntStream.of(rounds.indexes[r]).sorted().toArray());
+        }
+        assertFalse(rounds.barrier.isBroken());
     }
 
-    @ParameterizedTest(name = "victim {0}")
-    @ValueSource(ints = {0, 1, 2})
+    // -- broken barriers ------------------------------------------------------------------
+
+    @Test
     @Timeout(20)
-    void interruptingOneWaiterBreaksTheBarrierForAllOthers(int victim) throws Exception {
-        var expected = new ArrayList<>(List.of(BarrierEnding.BROKEN, BarrierEnding.BROKEN,
-                BarrierEnding.BROKEN, BarrierEnding.BROKEN));
-        expected.set(victim, BarrierEnding.INTERRUPTED);
-        assertEquals(expected, BarrierBreak.interrupt(victim));
+    void aTimeoutBreaksTheBarrierForEveryPartyAndForLateOnes() throws Exception {
+        assertEquals(List.of("BrokenBarrierException", "BrokenBarrierException",
+                        "TimeoutException", "BrokenBarrierException"),
+                BarrierBreak.run(false, 20));
+    }
+
+    @Test
+    @Timeout(20)
+    void anInterruptBreaksTheBarrierForEveryOtherParty() throws Exception {
+        assertEquals(List.of("BrokenBarrierException", "InterruptedException",
+                        "BrokenBarrierException", "BrokenBarrierException"),
+                BarrierBreak.run(true, 20));
+    }
+
+    @Test
+    @Timeout(60)
+    void brokenSectionAtStageSpeedRunsToTheEnd() throws Exception {
+        var run = Scripts.compiled("barrier", "broken", "--speed", "0.25");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr());
+        assertTrue(run.stdout().contains("worker-2 gives up after 2000 ms"), run.stdout());
+        assertEquals(2, run.stdout().lines().filter(l -> l.equals("  isBroken(): true"))
+                .count(), run.stdout());
     }
 
     @Test
     @Timeout(10)
     void theInterruptedPartyKeepsItsInterruptFlag() throws Exception {
-        var gate = new CyclicBarrier(2);
-        var ending = new AtomicReference<BarrierEnding>();
+        var barrier = new CyclicBarrier(2);
+        var ending = new AtomicReference<String>();
         var flagAfter = new AtomicReference<Boolean>();
         Thread victim = start("victim", () -> {
-            ending.set(BarrierEnding.await(gate, LONG));
+            ending.set(BarrierBreak.await(barrier, LONG));
             flagAfter.set(Thread.currentThread().isInterrupted());
         });
-        BarrierCrew.awaitWaiting(gate, 1);
+        Threads.awaitBlocked(victim);
+        assertEquals(1, barrier.getNumberWaiting());
         victim.interrupt();
         Threads.joinAll(List.of(victim));
         assertNoFailures();
-        assertEquals(BarrierEnding.INTERRUPTED, ending.get());
+        assertEquals("InterruptedException", ending.get());
         assertTrue(flagAfter.get(), "InterruptedException was swallowed");
-        assertTrue(gate.isBroken());
+        assertTrue(barrier.isBroken());
     }
 
     @Test
     @Timeout(10)
     void aBarrierActionThatThrowsBreaksTheBarrier() throws Exception {
-        var gate = new CyclicBarrier(2, () -> {
+        var barrier = new CyclicBarrier(2, () -> {
             throw new IllegalStateException("action failed");
         });
-        var first = new AtomicReference<BarrierEnding>();
-        Thread waiting = start("first", () -> first.set(BarrierEnding.await(gate, LONG)));
-        BarrierCrew.awaitWaiting(gate, 1);
+        var first = new AtomicReference<String>();
+        Thread waiting = start("first", () -> first.set(BarrierBreak.await(barrier, LONG)));
+        Threads.awaitBlocked(waiting);
+        assertEquals(1, barrier.getNumberWaiting());
 
         var e = assertThrows(IllegalStateException.class,
-                () -> gate.await(LONG, MILLISECONDS));  // last to arrive: runs it
+                () -> barrier.await(LONG, MILLISECONDS));  // the last to arrive runs it
         assertEquals("action failed", e.getMessage());
         Threads.joinAll(List.of(waiting));
         assertNoFailures();
-        assertEquals(BarrierEnding.BROKEN, first.get());
-        assertTrue(gate.isBroken());
+        assertEquals("BrokenBarrierException", first.get());
+        assertTrue(barrier.isBroken());
     }
+
+    @Test
+    @Timeout(10)
+    void resetBreaksAWaitInProgressAndMendsTheBarrier() throws Exception {
+        var barrier = new CyclicBarrier(2);
+        var ending = new AtomicReference<String>();
+        Thread waiting = start("waiting", () -> ending.set(BarrierBreak.await(barrier, LONG)));
+        Threads.awaitBlocked(waiting);
+        assertEquals(1, barrier.getNumberWaiting());
+        barrier.reset();
+        Threads.joinAll(List.of(waiting));
+        assertEquals("BrokenBarrierException", ending.get());
+        assertFalse(barrier.isBroken(), "reset() mends it");
+
+        var again = new AtomicReference<String>();
+        Thread other = start("other", () -> again.set(BarrierBreak.await(barrier, LONG)));
+        Threads.awaitBlocked(other);
+        assertEquals(1, barrier.getNumberWaiting());
+        assertEquals("passed, index 0", BarrierBreak.await(barrier, LONG));  // the last
+        Threads.joinAll(List.of(other));
+        assertNoFailures();
+        assertEquals("passed, index 1", again.get(), "the first of two to arrive gets 1");
+    }
+
+    @Test
+    @Timeout(10)
+    void fourPartiesOnAPoolOfThreeThreadsNeverMeet() throws Exception {
+        var barrier = new CyclicBarrier(4);
+        var started = new AtomicInteger();
+        var ended = new ConcurrentLinkedQueue<String>();
+        var poolThreads = new CopyOnWriteArrayList<Thread>();
+        ThreadFactory factory = task -> {
+            Thread t = Thread.ofPlatform().name("three-" + poolThreads.size()).unstarted(task);
+            poolThreads.add(t);
+            return t;
+        };
+        var pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(3, factory);
+        try (pool) {
+            try {
+                for (int p = 0; p < 4; p++) {
+                    long wait = p < 3 ? LONG : 0;  // the fourth, when it runs at last
+                    pool.execute(() -> {
+                        started.incrementAndGet();
+                        ended.add(BarrierBreak.await(barrier, wait));
+                    });
+                    if (p < 3) {  // one at a time: each parks before the next comes
+                        Threads.awaitBlocked(poolThreads.get(p));
+                        assertEquals(p + 1, barrier.getNumberWaiting());
+                    }
+                }
+                assertEquals(1, pool.getQueue().size(), "the fourth waits for a thread");
+                assertEquals(3, started.get());
+            } finally {
+                barrier.reset();  // what a timeout would do: the three get out, broken
+            }
+        }  // the fourth gets a thread at last, and meets no one
+        assertEquals(4, started.get());
+        assertEquals(3, ended.stream().filter("BrokenBarrierException"::equals).count());
+        assertTrue(ended.contains("TimeoutException"), ended.toString());
+    }
+
+    // -- Phaser ---------------------------------------------------------------------------
 
     @Test
     @Timeout(20)
-    void resetBreaksWaitersAndMakesTheBarrierUsableAgain() throws Exception {
-        var b = BarrierEnding.BROKEN;
-        var p = BarrierEnding.PASSED;
-        assertEquals(List.of(BarrierEnding.TIMED_OUT, b, b, b, p, p, p, p),
-                BarrierBreak.resetAndReuse(20));
-    }
-
-    // -- Phaser -------------------------------------------------------------------------
-
-    @Test
-    @Timeout(10)
-    void phaserDeregistrationLetsTheRemainingPartiesAdvance() throws Exception {
-        var phaser = new Phaser(4);
-        var stayers = new ArrayList<Thread>();
-        for (int p = 0; p < 3; p++) {
-            stayers.add(start("stayer-" + p, () -> {
-                for (int round = 0; round < 2; round++) {
-                    phaser.awaitAdvanceInterruptibly(phaser.arrive(), LONG, MILLISECONDS);
-                }
-            }));
-        }
-        eventually(() -> phaser.getArrivedParties() == 3);
-        for (Thread t : stayers) Threads.awaitBlocked(t);
-        assertEquals(0, phaser.getPhase(), "advanced without the fourth party");
-
-        phaser.arriveAndDeregister();  // the fourth arrives once more and leaves
-
-        Threads.joinAll(stayers);  // round 2 needed only the three that stayed
-        assertNoFailures();
-        assertEquals(2, phaser.getPhase());
-        assertEquals(3, phaser.getRegisteredParties());
-    }
-
-    @Test
-    @Timeout(10)
-    void phaserRoundsCountThePartiesThatStayed() throws Exception {
-        RoundWork none = PascalRing.NO_WORK;
-        assertEquals(List.of(4, 4, 3, 3), PhaserRounds.run(4, 2, none, QUIET));
-        assertEquals(List.of(4, 4, 4), PhaserRounds.run(3, 5, none, QUIET));
+    void aPhaserGoesOnWithTheWorkersThatStay() throws Exception {
+        assertEquals(List.of(4, 3, 3), PhaserLeave.run(20));
     }
 
     @Test
@@ -298,42 +384,17 @@ class BarrierTest {
         phaser.arrive();  // the other party: the phase advances as if nothing happened
         assertEquals(1, phaser.getPhase());
 
-        var gate = new CyclicBarrier(2);
-        assertEquals(BarrierEnding.TIMED_OUT, BarrierEnding.await(gate, 10));
-        assertTrue(gate.isBroken());
-        assertEquals(BarrierEnding.BROKEN, BarrierEnding.await(gate, LONG));
-    }
-
-    // -- the command line ---------------------------------------------------------------
-
-    @Test
-    void optionsDefaultToTheSeedsRun() {
-        assertEquals(new barrier.Options(3, 42, 1.0), barrier.parse());
-        assertEquals(5, barrier.parse("--rounds", "5").rounds());
-        assertEquals(7, barrier.parse("--seed", "7").seed());
-        assertEquals(0.25, barrier.parse("--speed", "0.25").speed());
-        assertNull(barrier.parse("--rounds", "5", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--rounds wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> barrier.parse("--rounds", "0")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> barrier.parse("--speed", "fast")).getMessage());
-        assertEquals("unknown argument '--parties'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> barrier.parse("--parties", "4")).getMessage());
-        assertEquals("--seed needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> barrier.parse("--seed")).getMessage());
+        var barrier = new CyclicBarrier(2);
+        assertEquals("TimeoutException", BarrierBreak.await(barrier, 10));
+        assertTrue(barrier.isBroken());
+        assertEquals("BrokenBarrierException", BarrierBreak.await(barrier, LONG));
     }
 
     // -- helpers ------------------------------------------------------------------------
 
-    private Thread start(String name, BarrierCrew.Job job) {
+    interface Job { void run() throws Exception; }
+
+    private Thread start(String name, Job job) {
         return Thread.ofPlatform().name(name).start(() -> {
             try {
                 job.run();
@@ -348,15 +409,12 @@ class BarrierTest {
         if (first != null) throw new AssertionError("a worker thread failed", first);
     }
 
-    private static void await(CountDownLatch latch) throws InterruptedException {
-        if (!latch.await(LONG, MILLISECONDS)) throw new AssertionError("latch shut");
+    private static int count(List<String> lines, Pattern p) {
+        return (int) lines.stream().filter(l -> p.matcher(l).matches()).count();
     }
 
-    private static void eventually(BooleanSupplier condition) throws TimeoutException {
-        long deadline = System.nanoTime() + Threads.LONG.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new TimeoutException("never true");
-            Thread.yield();
-        }
+    private static int indexOf(List<String> lines, Pattern p) {
+        for (int i = 0; i < lines.size(); i++) if (p.matcher(lines.get(i)).matches()) return i;
+        throw new AssertionError("no line matches " + p + " in " + lines);
     }
 }
