@@ -2,7 +2,7 @@
 # Each target is a small script in tools/; they install what they need on first use
 # into .tools/ (git-ignored), and Debian packages with apt-get when run as root.
 
-.PHONY: help run test unit notebooks diagrams check selftest soak kernel verify-notebooks verify-diagrams
+.PHONY: help run test unit notebooks diagrams slides check selftest soak kernel verify-notebooks verify-diagrams
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -21,6 +21,9 @@ notebooks: ## regenerate notebooks, README table and catalog from the scripts; e
 
 diagrams: ## render each changed diagrams/*.mmd to SVG and PNG (tools/diagrams --all: every one)
 	@tools/diagrams
+
+slides: ## build a reveal.js deck per lesson into .tools/slides/ (offline; S: speaker notes)
+	@tools/slides
 
 check: ## fast: is every generated file current with its source?
 	@tools/check
