@@ -71,6 +71,18 @@ mvn_quiet() {
   return "${PIPESTATUS[0]}"
 }
 
+# Maven, showing one line per artifact it downloads (nothing when all are cached), so a
+# first run on an empty Maven repository is never a long silence.
+mvn_progress() {
+  mvn -B -Dstyle.color=never "$@" 2>&1 | sed 's/\x1b\[[0-9;]*m//g' | while IFS= read -r line; do
+    case $line in
+      *"Downloaded from "*) echo "  ${line#*Downloaded from }" >&2 ;;
+      *"[ERROR]"*) echo "$line" >&2 ;;
+    esac
+  done
+  return "${PIPESTATUS[0]}"
+}
+
 # The jbang command: one on PATH (not ours), else the bootstrapped launcher.
 jbang_cmd() {
   local found
@@ -86,10 +98,12 @@ jbang_cmd() {
 ensure_jbang_jars() {
   [ -e "$TOOLS/jbang/.complete" ] && return 0
   command -v mvn >/dev/null || die "Maven (mvn) is needed to install JBang: apt-get install maven"
-  echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" >&2
+  echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" \
+    "(first use only; up to a minute or two when Maven's cache is empty)" >&2
   rm -rf "$TOOLS/jbang"
-  mvn_quiet -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
+  mvn_progress -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \
     -DoutputDirectory="$TOOLS/jbang" || die "could not fetch JBang from Maven Central"
+  echo "JBang is installed; next, JBang compiles the script (a few seconds, once)" >&2
   touch "$TOOLS/jbang/.complete"
 }
 

@@ -29,6 +29,25 @@ public final class Threads {
         }
     }
 
+    /**
+     * Polls until {@code t} is in one of {@code states} (e.g. WAITING: parked in wait()
+     * or park(), not merely BLOCKED on the way into a monitor); throws if it ends first.
+     */
+    public static void awaitState(Thread t, Thread.State... states) throws TimeoutException {
+        var wanted = java.util.EnumSet.copyOf(List.of(states));
+        long deadline = System.nanoTime() + LONG.toNanos();
+        while (!wanted.contains(t.getState())) {
+            if (t.getState() == Thread.State.TERMINATED) {
+                throw new IllegalStateException(t.getName() + " ended");
+            }
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException(t.getName() + " never reached " + wanted
+                        + "; state " + t.getState());
+            }
+            Thread.yield();
+        }
+    }
+
     /** Polls until {@code t} is parked, blocked on a monitor or in a timed wait. */
     public static void awaitBlocked(Thread t) throws TimeoutException {
         long deadline = System.nanoTime() + LONG.toNanos();
