@@ -15,6 +15,7 @@
 // - the `enum` singleton, and when a singleton is the wrong design
 
 // %%
+import java.lang.management.*;
 import java.time.*;
 import java.util.*;
 import java.util.concurrent.*;
@@ -26,15 +27,15 @@ import java.util.stream.*;
 // ## The seed's singleton, in Java
 //
 // The seed hands out its one `DatabaseConnection` from `__new__`: check, lock, check
-// again. Here `get()` does, from a field in a small object, not a `static`, so every
-// demo and test starts empty (with the field and `get()` static, it is the textbook
-// code). The `factory` that opens a connection is a seam where replays hold a thread.
+// again. Here the instance sits in a field of a small object rather than in a `static`,
+// so every demo and test starts empty; make the field and `get()` static and it is the
+// textbook code. The `factory` that opens a connection is a *seam*: a hook that just
+// opens one in normal use, where the replays (forced, step-by-step runs) hold a thread.
 
 // %%
 class DatabaseConnection {
     private static final AtomicInteger opened = new AtomicInteger();
     private String url = "db://localhost:5432";  // not final, like most real state
-
     DatabaseConnection() { opened.incrementAndGet(); }
     static int opened() { return opened.get(); }  // in this class loader
     String query(String sql) { return "Executing on " + url + ": " + sql; }
@@ -42,8 +43,7 @@ class DatabaseConnection {
 
 class DoubleCheckedSingleton implements Supplier<DatabaseConnection> {
     private final Supplier<DatabaseConnection> factory;  // opens one; a seam for replays
-    private volatile DatabaseConnection instance;        // volatile: see "Why volatile"
-
+    private volatile DatabaseConnection instance;  // "Why the field must be volatile"
     DoubleCheckedSingleton(Supplier<DatabaseConnection> opener) { factory = opener; }
 
     public DatabaseConnection get() {
@@ -61,46 +61,44 @@ class DoubleCheckedSingleton implements Supplier<DatabaseConnection> {
 // %% [markdown]
 // ## The seed's run
 //
-// Three threads, named like Python's defaults, meet at a barrier and each call `get()`
-// once. The main thread joins them, compares what they got with `==`, then prints the
-// seed's lines with `System.identityHashCode` for `id(db)`: equal in every run, but only
-// a label (two live objects can share one); the proof is `==`.
+// Three threads, named as Python 3.10+ names them, meet at a `CyclicBarrier` (it lets
+// them go once all have arrived: the `barrier` lesson) and each call `get()` once. The
+// main thread joins them, compares what they got with `==`, then prints the seed's lines
+// with `System.identityHashCode` for `id(db)`: equal in every run, but only a label (two
+// live objects can share one); the proof is `==`.
 
 // %%
 class SingletonSeed {
     static List<Object> askTogether(Supplier<?> singleton, List<String> names)
             throws InterruptedException {
         var start = new CyclicBarrier(names.size());
-        var got = new AtomicReferenceArray<Object>(names.size());
+        var got = new Object[names.size()];  // a plain array: see the joins below
         var threads = new ArrayList<Thread>();
         for (int i = 0; i < names.size(); i++) {
             int me = i;
             threads.add(Thread.ofPlatform().name(names.get(i)).start(() -> {
                 try {
                     start.await(10, TimeUnit.SECONDS);  // all ask at the same moment
-                } catch (Exception e) {  // timed out, interrupted, or a broken barrier
-                    return;
-                }
-                got.set(me, singleton.get());
+                } catch (Exception e) { return; }  // timed out, interrupted, or broken
+                got[me] = singleton.get();
             }));
         }
-        for (Thread t : threads) {
+        for (Thread t : threads) {  // join makes their writes visible (JLS 17.4.4)
             if (!t.join(Duration.ofSeconds(10))) throw new IllegalStateException("stuck");
         }
-        return IntStream.range(0, names.size()).mapToObj(got::get).toList();
+        return Arrays.asList(got);
     }
 
     static void seedRun() throws InterruptedException {
         int before = DatabaseConnection.opened();
-        var names = List.of("Thread-1", "Thread-2", "Thread-3");
+        var names = Stream.of(1, 2, 3).map(n -> "Thread-" + n + " (worker)").toList();
         var got = askTogether(new DoubleCheckedSingleton(DatabaseConnection::new), names);
         boolean same = got.stream().allMatch(db -> db != null && db == got.getFirst());
         System.out.printf("connections opened: %d; all three the same object (==): %b%n",
                 DatabaseConnection.opened() - before, same);
-        for (int i = 0; i < 3; i++) {  // the seed's lines: the number only labels
+        for (int i = 0; i < 3; i++)  // the seed's lines: the number only labels
             System.out.println("Thread " + names.get(i) + ": "
                     + System.identityHashCode(got.get(i)));
-        }
     }
 }
 
@@ -118,7 +116,6 @@ class SingletonSeed {
 class UnsafeLazySingleton implements Supplier<DatabaseConnection> {
     private final Supplier<DatabaseConnection> factory;
     private DatabaseConnection instance;
-
     UnsafeLazySingleton(Supplier<DatabaseConnection> opener) { factory = opener; }
 
     public DatabaseConnection get() {
@@ -130,10 +127,11 @@ class UnsafeLazySingleton implements Supplier<DatabaseConnection> {
 // %% [markdown]
 // ## Two instances, forced
 //
-// A race seen only sometimes proves nothing, so the replay forces it: thread A is held
-// in the factory (checked, not yet written) until B's `get()` has returned or is
-// `BLOCKED` on a lock A holds. Pauses are for the audience (`--speed 0.25` slows them).
-// Without a lock, B opens and returns a connection, then A writes its own over it.
+// A race seen only sometimes proves nothing, so the replay forces it: a `CountDownLatch`
+// (a one-shot gate, as in `counter`) holds thread A in the factory (checked, not yet
+// written) until B's `get()` has returned or B is `BLOCKED` on the singleton's lock, as
+// the JVM reports. Pauses are for the audience (`--speed 0.25` slows them). Without a
+// lock, B opens and returns a connection, then A writes its own over it.
 //
 // @diagram singleton-two-instances
 
@@ -144,11 +142,10 @@ class SingletonReplay {
             long pause) throws InterruptedException {
         Duration limit = Duration.ofMillis(10_000 + 10 * pause);  // scales with pauses
         var opened = new AtomicInteger();
-        var aIsIn = new CountDownLatch(1);
-        var releaseA = new CountDownLatch(1);
+        CountDownLatch aIsIn = new CountDownLatch(1), releaseA = new CountDownLatch(1);
         var singleton = make.apply(() -> {
             String me = Thread.currentThread().getName();
-            step(pause, me + " found no instance: opens connection "
+            System.out.println("  " + me + " found no instance: opens connection "
                     + opened.incrementAndGet());
             if (me.equals("A")) {
                 aIsIn.countDown();
@@ -157,16 +154,19 @@ class SingletonReplay {
             return new DatabaseConnection();
         });
         System.out.println(name + ":");
-        var got = new DatabaseConnection[2];
+        var got = new DatabaseConnection[2];  // read after the joins
         Thread a = Thread.ofPlatform().name("A").start(() -> got[0] = singleton.get());
         await(aIsIn, limit);
+        Thread.sleep(pause);  // each pause is for the audience, not synchronisation
         Thread b = Thread.ofPlatform().name("B").start(() -> got[1] = singleton.get());
         long deadline = System.nanoTime() + limit.toNanos();
-        while (b.getState() != Thread.State.BLOCKED && !b.join(Duration.ofMillis(1))) {
+        while (!blockedOn(singleton, b) && !b.join(Duration.ofMillis(1))) {
             if (System.nanoTime() > deadline) throw new IllegalStateException("B stuck");
         }
-        step(pause, b.isAlive() ? "B is BLOCKED: A holds the lock. A goes on"
-                : "B has returned its connection. A goes on, and writes its own");
+        if (!b.isAlive()) Thread.sleep(pause);  // after B's own line
+        System.out.println(b.isAlive() ? "  B is BLOCKED: A holds the singleton's lock"
+                : "  B has returned its connection; now A writes its own");
+        Thread.sleep(pause);
         releaseA.countDown();
         if (!a.join(limit) || !b.join(limit)) throw new IllegalStateException("stuck");
         System.out.printf("  => %d opened; A and B got the same connection (==): %b%n",
@@ -179,20 +179,16 @@ class SingletonReplay {
         replay("double-checked", DoubleCheckedSingleton::new, pause);
     }
 
-    private static void step(long pause, String what) {
-        System.out.println("  " + what);
-        try {
-            Thread.sleep(pause);  // pacing for people, not synchronisation
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    private static boolean blockedOn(Object lock, Thread t) {  // as the JVM reports it
+        var info = ManagementFactory.getThreadMXBean().getThreadInfo(t.threadId());
+        return info != null && info.getThreadState() == Thread.State.BLOCKED
+                && Objects.toIdentityString(lock).equals(info.getLockName());
     }
 
     private static void await(CountDownLatch latch, Duration limit) {
         try {
-            if (!latch.await(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+            if (!latch.await(limit.toMillis(), TimeUnit.MILLISECONDS))
                 throw new IllegalStateException("replay stuck: a step never happened");
-            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -212,7 +208,7 @@ class SingletonReplay {
 // @diagram singleton-double-check
 
 // %% [run]
-// int openedOnce = SingletonReplay.replay("double-checked", DoubleCheckedSingleton::new, 300);
+// int once = SingletonReplay.replay("double-checked", DoubleCheckedSingleton::new, 300);
 
 // %% [markdown]
 // ## Why the field must be `volatile`
@@ -221,28 +217,30 @@ class SingletonReplay {
 // (which writes `url`), then A stores the reference in `instance`. B reads `instance`
 // without the lock, so with a plain field nothing orders its reads after A's writes: a
 // data race, in which B may see the reference and still the default `url`, `null` (JLS
-// 17.4.5). The JIT is free to cause it: having inlined the constructor, it may store
-// `instance` before `url`; ARM and POWER processors may also make the stores visible
-// out of order. With `volatile`, all A did before writing `instance` *happens-before*
+// 17.4.5). The JIT (the JVM's compiler of hot code) may cause it: having inlined the
+// constructor (copied its body into the caller), it may store `instance` before `url`;
+// ARM and POWER processors may also make the stores visible out of order. `volatile`
+// makes it a *safe publication*: all A did before writing `instance` happens-before
 // whatever B does after a read that sees it (JLS 17.4.4).
 //
 // On x86 the failure is practically never *observed*: the processor keeps stores in
 // order and loads in order, so only the JIT could show it. That proves nothing: the code
-// is wrong by the JLS, waiting for another JIT or an ARM server. This lesson never runs
-// it; jcstress on a weakly ordered processor catches it. (All-`final` fields would
-// survive, JLS 17.5; real state rarely is all final.)
+// is wrong by the JLS. This lesson never runs it; jcstress on a weakly ordered processor
+// catches it. (All-`final` fields would survive, JLS 17.5, with the single read into
+// `result`, as here; real state rarely is all final.)
 //
 // @diagram singleton-unsafe-publication
-//
+
+// %% [markdown]
 // ## The holder idiom: let class initialisation do it
 //
-// A class is initialised (its static initialisers run) just before its first active
-// use: an instance created, a static method called, a static field assigned or read
-// (JLS 12.4.1). The JVM runs them once, in one thread, while other threads that need the
+// A class is initialised (its static initialisers run) immediately before the first
+// instance is created, static method called, or static field assigned or used (JLS
+// 12.4.1, which exempts constant variables: javac copies their value into the reader,
+// JLS 13.1). The JVM runs them once, in one thread, while other threads that need the
 // class wait, and what they wrote is visible to all that use the class later (JLS
-// 12.4.2). Not every read counts: javac copies a *constant variable* (a `final`
-// primitive or `String` set to a constant expression, JLS 4.12.4) into the code that
-// reads it (JLS 13.1), so reading `EagerSingleton.URL` does not initialise the class;
+// 12.4.2). A *constant variable* is a `final` primitive or `String` set to a constant
+// expression (JLS 4.12.4): reading `EagerSingleton.URL` does not initialise the class;
 // calling `describe()` does, and opens the connection. The holder idiom moves the
 // instance into a nested class that only `get()` touches.
 
@@ -250,7 +248,6 @@ class SingletonReplay {
 class EagerSingleton {
     static final String URL = "db://localhost:5432";  // a constant: javac inlines it
     static final DatabaseConnection INSTANCE = new DatabaseConnection();
-
     static String describe() { return "a connection to " + URL; }
 }
 
@@ -258,7 +255,6 @@ class HolderSingleton {
     private static final class Holder {  // initialised on its first use: in get()
         static final DatabaseConnection INSTANCE = new DatabaseConnection();
     }
-
     static DatabaseConnection get() { return Holder.INSTANCE; }
     static String describe() { return "a lazy connection"; }
 }
@@ -268,17 +264,19 @@ class HolderSingleton {
 //
 // An enum's constants are made by its class initialiser: the same guarantee, in one
 // line, and no copies: reflection refuses to call an enum's constructor, deserialisation
-// returns the existing constant. It cannot extend a class or take the caller's arguments.
+// returns the existing constant. But it is lazy only until anything touches the enum
+// class (`values()`, a static method); `HolderSingleton.describe()` leaves `Holder` be.
+// It cannot extend a class or take the caller's arguments.
 //
-// The demo counts connections after each step. Nothing has used these classes before,
-// so its three threads race to initialise `Holder`.
+// The demo counts connections after each step. On its first run nothing has used these
+// classes, so the first of T1-T3 to arrive initialises `Holder`, and the others wait or
+// find it done. (Run the cell again: every count is 0, as each class is set up once.)
 //
 // @diagram singleton-holder-init
 
 // %%
 enum EnumSingleton {
     INSTANCE;
-
     final DatabaseConnection connection = new DatabaseConnection();
 }
 
@@ -286,19 +284,19 @@ class ClassInitDemo {
     static List<Integer> run() throws InterruptedException {
         int before = DatabaseConnection.opened();
         var counts = new ArrayList<Integer>();
+        // result is unused: it lets a bare read (EagerSingleton.URL) run before the count
         BiConsumer<String, Object> after = (step, result) -> {
             counts.add(DatabaseConnection.opened() - before);
             System.out.printf("%-45s opened so far: %d%n", step, counts.getLast());
         };
-        after.accept("read EagerSingleton.URL (a constant)", EagerSingleton.URL);
+        after.accept("read EagerSingleton.URL", EagerSingleton.URL);
         after.accept("call EagerSingleton.describe()", EagerSingleton.describe());
         after.accept("call HolderSingleton.describe()", HolderSingleton.describe());
         var got = SingletonSeed.askTogether(HolderSingleton::get,
                 List.of("T1", "T2", "T3"));
         after.accept("T1-T3 call HolderSingleton.get(); same: "
                 + got.stream().allMatch(db -> db == HolderSingleton.get()), null);
-        after.accept("read EnumSingleton.INSTANCE twice; same: "
-                + (EnumSingleton.INSTANCE == EnumSingleton.INSTANCE), null);
+        after.accept("read EnumSingleton.INSTANCE (first use)", EnumSingleton.INSTANCE);
         return counts;
     }
 }
@@ -311,9 +309,9 @@ class ClassInitDemo {
 //
 // - **It is global state.** Code that calls `get()` depends on it without saying so; a
 //   test cannot hand it a fake, and the first test to touch it creates it for all.
-// - **One for the whole program is often wrong.** One connection shared by every thread
-//   serialises their work and mixes their transactions: servers use a pool.
-// - **It has no owner,** so nobody is responsible for closing it.
+// - **One for the whole program is often wrong:** one shared connection serialises the
+//   threads' work and mixes their transactions (servers use a pool); and as nobody owns
+//   it, nobody closes it.
 //
 // Often better: create the instance in `main`, before other threads start, and pass it
 // to whoever needs it. Else prefer the holder idiom or an `enum`.
@@ -323,9 +321,10 @@ class ClassInitDemo {
 // - **Check-then-act needs one atomic step:** decide again under the lock.
 // - **A singleton is one per class loader.** Plugin systems, application servers and
 //   this lesson's tests load classes more than once, and each copy has its own.
-// - **A failed class initialiser is final:** the first caller gets
-//   `ExceptionInInitializerError`, every later one `NoClassDefFoundError`. A throwing
-//   double-checked factory leaves `instance` `null`, and the next `get()` tries again.
+// - **A failed class initialiser is final:** the first caller gets the failure (an
+//   exception wrapped in `ExceptionInInitializerError`); every other caller, then and
+//   later, gets `NoClassDefFoundError` (JLS 12.4.2). A throwing double-checked factory
+//   leaves `instance` `null`, and the next `get()` tries again.
 //
 // ## From Python
 //
@@ -354,7 +353,7 @@ class ClassInitDemo {
 // `volatile` field or, simpler, let class initialisation guard it (holder or `enum`).
 //
 // The second check, under the lock, stops a second instance; `volatile` stops a reader
-// seeing a half-built one, a bug x86 hides. Reading a constant does not initialise a
+// seeing a half-built one, a bug x86 rarely shows. Reading a constant initialises no
 // class. Often one instance made in `main` and passed around is the better design.
 
 // %% [main]
@@ -363,7 +362,7 @@ class singleton {  // the entry point, script only: `jbang singleton --help`
             new Section("seed", "the seed's three threads, one connection",
                     speed -> SingletonSeed.seedRun()),
             new Section("race", "no lock: two connections; double-checked: one (forced)",
-                    speed -> SingletonReplay.all(Math.round(400 / speed))),
+                    speed -> SingletonReplay.all(Math.round(400 / Math.max(speed, 0.2)))),
             new Section("holder", "class initialisation: constants, holder, enum",
                     speed -> ClassInitDemo.run())};
     // From here on the same in every lesson (tools/entry-point.java).
