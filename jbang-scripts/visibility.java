@@ -109,7 +109,7 @@ public class Child {  // java Child.java plain|volatile <patience in ms>
 
 // %%
 class StaleFlag {
-    /** A small program run in a JVM of its own (`java Child.java args...`). */
+    /** A small program run in a JVM of its own (`java <jvmOptions> Child.java args`). */
     record ChildJvm(Process process, List<String> output, Thread reader)
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
