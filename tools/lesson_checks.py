@@ -15,7 +15,7 @@ from generate import cell_sources, png_width, rel
 from lessons import ROOT, Lesson
 
 MAX_CODE_LINE = 90        # characters in a script's code line (talks use big fonts)
-MAX_OUTPUT_LINE = 90      # characters in a printed line (a projector, a GitHub column)
+MAX_OUTPUT_LINE = 80      # characters in a printed line of a default run (a projector)
 MAX_SCRIPT_LINES = 400    # a lesson's script, prose included
 MAX_CELL_LINES = 60       # a notebook code cell
 MAX_ENTRY_LINES = 40      # the [main] cell
