@@ -31,9 +31,9 @@ import java.util.stream.*;
 // `worker-1` throws `ArithmeticException`, and `run()` has nowhere to throw to. Before
 // the thread ends, the JVM hands the exception to its handler: `worker-1` has none of
 // its own, so its `ThreadGroup` takes it and, with no JVM-wide default handler set,
-// prints `Exception in thread "worker-1"` and the stack trace to `System.err` (just two
-// frames here: the failing code runs right in the thread's lambda). The program runs in
-// a JVM of its own (`ChildJvm`), and we print its output as it comes.
+// prints `Exception in thread "worker-1"` and the stack trace to `System.err` (two
+// frames here: the failing code is the thread's lambda). The program runs in a JVM of
+// its own (`ChildJvm`); we print its output (both streams) as it comes, then its status.
 //
 // @diagram thread_exceptions-plain-thread
 
@@ -62,9 +62,7 @@ class Divisions {
                             Thread.sleep(pause);
                             System.out.println("writer: main has ended; part " + part);
                         }
-                    } catch (InterruptedException e) {
-                        System.out.println("writer: interrupted");
-                    }
+                    } catch (InterruptedException e) { }  // nothing interrupts writer
                 });
                 throw new IllegalStateException("main gives up");
             }
@@ -75,20 +73,19 @@ class Divisions {
 // %%
 class ChildRuns {
     record Run(int status, List<String> lines) { }
-
     static Run plain(double speed) throws Exception {
         return run(Divisions.SOURCE, 60_000);
     }
     static Run mainFails(double speed) throws Exception {
-        long pause = Math.round(500 / speed);  // writer's pause
-        return run(Divisions.SOURCE, 60_000 + 4 * pause, "" + pause);
+        long pause = Math.round(400 / speed);  // writer's pause, before each part
+        return run(Divisions.SOURCE, 60_000 + 3 * pause, "" + pause);
     }
     /** Runs a child program, printing its lines as they come, then its exit status. */
     static Run run(String source, long limitMillis, String... args) throws Exception {
         long deadline = System.currentTimeMillis() + limitMillis;
-        try (var child = ChildJvm.start(source, args)) {
+        try (var child = ChildJvm.start(source, List.of(), args)) {
             boolean exited;
-            int shown = 0;
+            int shown = 0;  // lines of output printed so far
             do {
                 exited = child.exitsWithin(100);
                 if (exited) child.reader().join(limitMillis);  // to its last line
@@ -100,15 +97,16 @@ class ChildRuns {
             return new Run(child.process().exitValue(), List.copyOf(child.output()));
         }
     }
-
-    /** A small program run in a JVM of its own (`java Child.java args...`). */
+    /** A small program run in a JVM of its own (`java <jvmOptions> Child.java args`). */
     record ChildJvm(Process process, List<String> output, Thread reader)
             implements AutoCloseable {
-        static ChildJvm start(String source, String... args) throws IOException {
+        static ChildJvm start(String source, List<String> jvmOptions, String... args)
+                throws IOException {
             Path file = Files.createTempDirectory("child").resolve("Child.java");
             Files.writeString(file, source);
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
+            command.addAll(1, jvmOptions);  // before the program's file
             command.addAll(List.of(args));
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .start();
@@ -145,13 +143,15 @@ class ChildRuns {
 // ## When `main` throws: status 1, after the other threads
 //
 // The JVM starts to shut down when the last non-daemon thread has ended, on
-// `System.exit`, or on a signal (JLS 12.8; `Runtime`, "Shutdown Sequence"). What escapes
-// `main` ends the thread `main`, nothing more. The `java` launcher notes that `main`
-// threw (the status will be 1), detaches the thread, which hands the exception to the
-// handlers like any thread's, then calls `DestroyJavaVM`, which waits for the other
-// non-daemon threads. Here the same program, after its join, starts `writer` and
-// throws; `writer` waits for `main` to end, then writes three parts, a pause each
-// (`--speed` scales it). All three get written; then the JVM exits, with status 1.
+// `System.exit`, or on a signal (JLS 12.8; `Runtime`, "Shutdown Sequence"). What
+// escapes `main` ends the thread `main`, nothing more. The `java` launcher notes that
+// `main` threw (status 1) and detaches the thread, which hands the exception to the
+// handlers like any thread's; then the launcher calls `DestroyJavaVM`, which waits for
+// every other non-daemon thread. Here the program, after its joins, starts `writer` and
+// throws; `writer` waits for `main` to end, then writes three parts, a pause before
+// each (`--speed` scales it). All three are written; then the JVM exits, with status 1.
+//
+// @diagram thread_exceptions-main-throws
 
 // %% [run]
 // var mainFails = ChildRuns.mainFails(1);
@@ -164,9 +164,8 @@ class ChildRuns {
 // the default handler (`Thread.setDefaultUncaughtExceptionHandler`) if one is set, and
 // else prints. `Thread.ofPlatform().uncaughtExceptionHandler(h)` gives `h` to every
 // thread the builder (or its `factory()`) makes. `FailureLog` keeps each failure and
-// prints one line, before its thread ends, so after `join()` the caller sees it. The
-// default handler serves all threads without their own, libraries' too: set it once,
-// at startup, or restore it (in `finally`), as here.
+// prints one line, before its thread ends: after `join()` the caller sees it. The
+// default handler is global: set it once, at startup (here, we restore it in `finally`).
 
 // %%
 class FailureLog implements Thread.UncaughtExceptionHandler {
@@ -184,7 +183,6 @@ class FailureLog implements Thread.UncaughtExceptionHandler {
     }
 
     List<Failure> failures() { return List.copyOf(failures); }
-
     static String names(Throwable e) {  // "Outer(Cause)", or "Outer"
         return e.getClass().getSimpleName() + (e.getCause() == null ? ""
                 : "(" + e.getCause().getClass().getSimpleName() + ")");
@@ -243,7 +241,7 @@ class Handlers {
 // Nothing reached `System.err`. The handler ran on `worker-1` itself, and the caller
 // learnt which worker failed. The default handler took `virtual`; `owner` reached only
 // its own. A handler cannot undo the failure, nor change the exit status except by
-// calling `System.exit`; and the JVM ignores whatever a handler throws.
+// calling `System.exit`; what it throws is dropped (HotSpot prints one line about it).
 //
 // ## Fix 2: a `Future` keeps it for `get()`; `execute` does not
 //
@@ -290,9 +288,9 @@ class PoolRoutes {
 // A failure is one more stage: `exceptionally(ex -> value)` replaces it with a value;
 // `handle((value, ex) -> ...)` maps either outcome to one; `whenComplete` only looks
 // (to log), and its stage fails too. `join()` throws `CompletionException` (unchecked),
-// `get()` `ExecutionException`, with the task's exception as cause. And when the code
-// given to `supplyAsync` throws, `exceptionally` and `handle` get it wrapped in a
-// `CompletionException`: unwrap it (`getCause()`) before testing its type.
+// `get()` `ExecutionException`, the task's exception as cause; `exceptionNow()` returns
+// it. When the code given to `supplyAsync` throws, `exceptionally` and `handle` get it
+// wrapped in a `CompletionException`: unwrap it (`getCause()`) before testing its type.
 
 // %%
 class StageRecovery {
@@ -306,8 +304,7 @@ class StageRecovery {
 
     static void demo(double speed) throws Exception {
         var seen = new AtomicReference<Throwable>();
-        var factory = Thread.ofPlatform().name("stage-", 1).factory();
-        try (var pool = Executors.newSingleThreadExecutor(factory)) {
+        try (var pool = Executors.newSingleThreadExecutor()) {  // ours: we close it
             var share = CompletableFuture.supplyAsync(() -> Handlers.divide(0), pool);
             var fallback = share.exceptionally(ex -> { seen.set(ex); return -1; });
             row("exceptionally(ex -> -1)", () -> fallback.get(10, TimeUnit.SECONDS));
@@ -329,22 +326,24 @@ class StageRecovery {
 // %% [markdown]
 // ## Pitfalls
 //
-// - **`join()` returning says nothing about success**; **submit and forget** loses the
-//   exception, as does a `runAsync` nobody joins; **a worker's failure leaves the exit
-//   status 0**, and a failed `main` still waits for the other non-daemon threads.
+// - **`join()` returning says nothing about success**: a thread ended by an exception
+//   is `TERMINATED`, like one that finished. Check its result, or use a `Future`.
+// - **Submit and forget** loses the exception without a trace, as does a `runAsync`
+//   nobody joins. Call `get()`, or `execute` on threads that have a handler.
+// - **A worker's failure leaves the exit status 0**: `main` must notice and fail. And a
+//   `main` that throws still waits for every other non-daemon thread.
 //
 // ## From Python
 //
 // | Python (the seed) | Java |
 // |---|---|
-// | `threading.excepthook` (one, global) prints `Exception in thread ...` | with no handler set, the `ThreadGroup` prints; `setDefaultUncaughtExceptionHandler(h)`, per thread too |
+// | `threading.excepthook` (one, global) prints `Exception in thread ...` (the seed says "silent": printed, yet nothing else notices) | with no handler set, the `ThreadGroup` prints; `setDefaultUncaughtExceptionHandler(h)`, per thread too |
 // | `future.result()` raises the task's exception | `future.get()` throws `ExecutionException`, the task's as cause |
 // | status 0 after a thread failed; 1 if the main thread raised, after the other threads end | the same |
 //
 // ## Try it
 //
-// - `jbang thread_exceptions exit --speed 0.2`: each part takes 2.5 seconds, and the
-//   JVM waits for all three after `main` is gone.
+// - `jbang thread_exceptions exit --speed 0.2`: 2 s before each of writer's parts, then 1.
 // - In `Divisions.SOURCE`, add `.daemon()` to `writer`'s builder and run `exit` again:
 //   no part gets written, as the JVM no longer waits for `writer`.
 //
@@ -353,10 +352,9 @@ class StageRecovery {
 // An exception in a worker thread ends only that thread: the program carries on and
 // exits with status 0, unless the failure reaches code that checks it.
 //
-// A handler hears of each failure on the dying thread, before `join()` returns;
-// `submit` keeps it in the `Future` until `get()`; `CompletableFuture` recovers with
-// `exceptionally` or `handle`. A `main` that throws gives status 1, once every other
-// non-daemon thread has ended.
+// A handler hears of each failure on the dying thread, before `join()` returns; `submit`
+// keeps it in the `Future` for `get()`; `CompletableFuture` recovers with `exceptionally`
+// or `handle`. A `main` that throws gives 1, once the other non-daemon threads end.
 
 // %% [main]
 class thread_exceptions {  // the entry point, script only: try --help

@@ -72,6 +72,19 @@ class ThreadExceptionsTest {
 
     @Test
     @Timeout(120)
+    void aDaemonWriterDoesNotHoldTheJvmAfterMainThrows() throws Exception {  // Try it
+        String daemon = Divisions.SOURCE.replace("Thread.ofPlatform().name(\"writer\")",
+                "Thread.ofPlatform().name(\"writer\").daemon()");
+        var run = ChildRuns.run(daemon, 60_000, "5000");  // 5 s before writer's first part
+
+        assertEquals(1, run.status(), String.join("\n", run.lines()));
+        assertEquals(List.of(WORKER_1_DIED, "main: joined [20, null, 12]",
+                "Exception in thread \"main\" java.lang.IllegalStateException: main gives up"),
+                withoutFrames(run), "no part written: the JVM did not wait for writer");
+    }
+
+    @Test
+    @Timeout(120)
     void mainsExceptionGoesToTheDefaultHandlerWhichCannotChangeTheStatus() throws Exception {
         String source = """
                 class Child {
@@ -92,6 +105,20 @@ class ThreadExceptionsTest {
     // ---- handlers ----
 
     @Test
+    @Timeout(10)
+    void aThreadEndedByAnExceptionIsTerminatedLikeOneThatFinished() throws Exception {
+        var log = new FailureLog("test");
+        var builder = Thread.ofPlatform().uncaughtExceptionHandler(log);
+        Thread failed = builder.start(() -> Handlers.divide(0));
+        Thread finished = builder.start(() -> Handlers.divide(3));
+        Threads.joinAll(List.of(failed, finished));  // join() returns normally for both
+
+        assertEquals(Thread.State.TERMINATED, failed.getState());
+        assertEquals(Thread.State.TERMINATED, finished.getState());
+        assertEquals(1, log.failures().size(), "yet one of them failed");
+    }
+
+    @Test
     @Timeout(30)
     void aBuildersHandlerRunsOnTheDyingThreadBeforeJoinReturns() throws Exception {
         for (int round = 0; round < 20; round++) {
@@ -107,22 +134,43 @@ class ThreadExceptionsTest {
 
     @Test
     @Timeout(10)
-    void theDefaultHandlerTakesOnlyThreadsWithoutTheirOwnAndIsPutBack() throws Exception {
-        Thread.UncaughtExceptionHandler sentinel = (t, e) -> { };
+    void theDefaultHandlerTakesOnlyThreadsWithoutAHandlerOfTheirOwn() throws Exception {
         var fallback = new FailureLog("default");
         var own = new FailureLog("own");
-        Thread.setDefaultUncaughtExceptionHandler(sentinel);
-        try {
-            Handlers.defaultHandler(fallback, own);
-            assertSame(sentinel, Thread.getDefaultUncaughtExceptionHandler());
-        } finally {
-            Thread.setDefaultUncaughtExceptionHandler(defaultBefore);
-        }
+        Handlers.defaultHandler(fallback, own);
 
         assertEquals(List.of("virtual"),
                 fallback.failures().stream().map(FailureLog.Failure::thread).toList());
         assertEquals(List.of("owner"),
                 own.failures().stream().map(FailureLog.Failure::thread).toList());
+    }
+
+    @Test
+    @Timeout(10)
+    void theDemoPutsBackTheDefaultHandlerItFound() throws Exception {
+        Thread.UncaughtExceptionHandler sentinel = (t, e) -> { };
+        Thread.setDefaultUncaughtExceptionHandler(sentinel);
+        try {
+            Handlers.defaultHandler(new FailureLog("default"), new FailureLog("own"));
+            assertSame(sentinel, Thread.getDefaultUncaughtExceptionHandler());
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(defaultBefore);
+        }
+    }
+
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void handlerSectionPrintsOneLinePerFailureAndNothingOnSystemErr() throws Exception {
+        var run = Scripts.compiled("thread_exceptions", "handler");
+
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr(), "no trace: every failure reached a handler");
+        assertEquals(List.of(
+                "  builder's handler on worker-1: worker-1 ended by ArithmeticException",
+                "joined all [20, null, 12]; failed: [worker-1]",
+                "  default handler on virtual: virtual ended by ArithmeticException",
+                "  own handler on owner: owner ended by ArithmeticException"),
+                run.stdout().lines().skip(2).toList());  // after "" and "== handler: ..."
     }
 
     // ---- executors ----
@@ -201,30 +249,48 @@ class ThreadExceptionsTest {
 
     // ---- CompletableFuture ----
 
+    /** A stage whose supplier threw `boom`, already completed when returned. */
+    private static CompletableFuture<Integer> failedStage(ArithmeticException boom)
+            throws Exception {
+        try (var pool = Executors.newSingleThreadExecutor()) {
+            return CompletableFuture.supplyAsync(() -> { throw boom; }, pool);
+        }  // close() waits for the task: the stage is complete
+    }
+
     @Test
     @Timeout(10)
-    void aFailedStageHandsOnTheCauseWrappedInCompletionException() throws Exception {
+    void exceptionallyAndHandleGetTheSuppliersExceptionWrappedInCompletionException()
+            throws Exception {
         var boom = new ArithmeticException("boom");
-        var seen = new AtomicReference<Throwable>();
-        try (var pool = Executors.newSingleThreadExecutor()) {
-            CompletableFuture<Integer> failed = CompletableFuture.supplyAsync(() -> {
-                throw boom;
-            }, pool);
-            int fallback = failed.exceptionally(ex -> {
-                seen.set(ex);
-                return -1;
-            }).get(Threads.LONG.toSeconds(), TimeUnit.SECONDS);
+        var failed = failedStage(boom);
+        var seenByExceptionally = new AtomicReference<Throwable>();
+        var seenByHandle = new AtomicReference<Throwable>();
 
-            assertEquals(-1, fallback);
+        assertEquals(-1, failed.exceptionally(ex -> {
+            seenByExceptionally.set(ex);
+            return -1;
+        }).join());
+        assertEquals(0, failed.handle((v, ex) -> {
+            seenByHandle.set(ex);
+            return ex == null ? v : 0;
+        }).join());
+        for (var seen : List.of(seenByExceptionally, seenByHandle)) {
             assertInstanceOf(CompletionException.class, seen.get());
             assertSame(boom, seen.get().getCause());
-            assertEquals(0, failed.handle((v, ex) -> ex == null ? v : 0).join());
-            var logged = failed.whenComplete((v, ex) -> { });
-            assertSame(boom, assertThrows(CompletionException.class, logged::join).getCause());
-            assertSame(boom, assertThrows(CompletionException.class, failed::join).getCause());
-            assertSame(boom, assertThrows(ExecutionException.class, failed::get).getCause());
-            assertSame(boom, failed.exceptionNow());
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void whenCompleteOnlyLooksJoinAndGetWrapTheCauseExceptionNowDoesNot() throws Exception {
+        var boom = new ArithmeticException("boom");
+        var failed = failedStage(boom);
+        var logged = failed.whenComplete((v, ex) -> { });
+
+        assertSame(boom, assertThrows(CompletionException.class, logged::join).getCause());
+        assertSame(boom, assertThrows(CompletionException.class, failed::join).getCause());
+        assertSame(boom, assertThrows(ExecutionException.class, failed::get).getCause());
+        assertSame(boom, failed.exceptionNow());
     }
 
     @Test
