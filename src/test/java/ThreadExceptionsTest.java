@@ -1,38 +1,32 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import support.Scripts;
 import support.Threads;
 
 /** What the `thread_exceptions` lesson claims, proven. */
 class ThreadExceptionsTest {
-    private static final String NFE_OOPS =
-            "java.lang.NumberFormatException: For input string: \"oops\"";
+    private static final String WORKER_1_DIED =
+            "Exception in thread \"worker-1\" java.lang.ArithmeticException: / by zero";
 
     private Thread.UncaughtExceptionHandler defaultBefore;
 
@@ -47,415 +41,274 @@ class ThreadExceptionsTest {
                 "the test left the JVM-wide default handler changed");
     }
 
-    // ---- a plain thread: the exception dies with it ----
+    /** The child's lines without the stack frames ("\tat ..."), whose lines vary. */
+    private static List<String> withoutFrames(ChildRuns.Run run) {
+        return run.lines().stream().filter(line -> !line.startsWith("\tat ")).toList();
+    }
+
+    // ---- whole programs, each in a child JVM ----
 
     @Test
-    @Timeout(10)
-    void plainThreadDiesJoinReturnsNormallyAndTheResultIsMissing() throws Exception {
-        var outcome = SilentDeath.demo(List.of("1", "oops", "3"), 0);
+    @Timeout(120)  // longer than the child's own limit
+    void aWorkersExceptionIsPrintedMainCarriesOnAndTheStatusIsZero() throws Exception {
+        var run = ChildRuns.plain(1);
 
-        assertEquals(Arrays.asList(1, null, 3), outcome.results());
-        assertEquals(1, outcome.missing());
-        assertEquals(List.of("parser-0 TERMINATED", "parser-1 TERMINATED",
-                "parser-2 TERMINATED"), outcome.states());
-        assertTrue(outcome.stderr().startsWith("Exception in thread \"parser-1\" " + NFE_OOPS),
-                outcome.stderr());
+        assertEquals(0, run.status(), String.join("\n", run.lines()));
+        assertEquals(List.of(WORKER_1_DIED, "main: joined [20, null, 12]"),
+                withoutFrames(run), "the trace comes before main's line");
     }
 
     @Test
-    @Timeout(10)
-    void withGoodInputsNothingIsMissingAndNothingIsPrinted() throws Exception {
-        var outcome = SilentDeath.demo(List.of("1", "2", "3"), 0);
+    @Timeout(120)
+    void whenMainThrowsTheJvmWaitsForWriterThenExitsWithOne() throws Exception {
+        var run = ChildRuns.mainFails(1);  // writer pauses 3 x 500 ms after main has died
 
-        assertEquals(List.of(1, 2, 3), outcome.results());
-        assertEquals(0, outcome.missing());
-        assertEquals("", outcome.stderr());
+        assertEquals(1, run.status(), String.join("\n", run.lines()));
+        assertEquals(List.of(WORKER_1_DIED, "main: joined [20, null, 12]",
+                "Exception in thread \"main\" java.lang.IllegalStateException: main gives up",
+                "writer: main has ended; part 1", "writer: main has ended; part 2",
+                "writer: main has ended; part 3"), withoutFrames(run));
     }
 
     @Test
-    @Timeout(150)
-    void aJvmWhoseWorkerDiedStillExitsZeroUnlessMainThrows() throws Exception {
-        var runs = ChildJvmExit.demo();
+    @Timeout(120)
+    void aDaemonWriterDoesNotHoldTheJvmAfterMainThrows() throws Exception {  // Try it
+        String daemon = Divisions.SOURCE.replace("Thread.ofPlatform().name(\"writer\")",
+                "Thread.ofPlatform().name(\"writer\").daemon()");
+        var run = ChildRuns.run(daemon, 60_000, "5000");  // 5 s before writer's first part
 
-        var workerOnly = runs.get(0);
-        assertEquals(0, workerOnly.exitCode(), workerOnly.stderr());
-        assertTrue(workerOnly.stdout().contains("returning normally"), workerOnly.stdout());
-        assertEquals(List.of("Exception in thread \"doomed\" "
-                + "java.lang.IllegalStateException: boom"), workerOnly.uncaught());
+        assertEquals(1, run.status(), String.join("\n", run.lines()));
+        assertEquals(List.of(WORKER_1_DIED, "main: joined [20, null, 12]",
+                "Exception in thread \"main\" java.lang.IllegalStateException: main gives up"),
+                withoutFrames(run), "no part written: the JVM did not wait for writer");
+    }
 
-        var mainToo = runs.get(1);
-        assertEquals(1, mainToo.exitCode(), mainToo.stderr());
-        assertTrue(mainToo.stdout().contains("returning normally"), mainToo.stdout());
-        assertEquals(2, mainToo.uncaught().size(), mainToo.stderr());
-        assertTrue(mainToo.uncaught().get(1).startsWith("Exception in thread \"main\""),
-                mainToo.stderr());
+    @Test
+    @Timeout(120)
+    void mainsExceptionGoesToTheDefaultHandlerWhichCannotChangeTheStatus() throws Exception {
+        String source = """
+                class Child {
+                    public static void main(String[] args) {
+                        Thread.setDefaultUncaughtExceptionHandler((t, e) ->
+                                System.out.println("handled " + t.getName() + ": " + e));
+                        throw new IllegalStateException("main gives up");
+                    }
+                }
+                """;
+        var run = ChildRuns.run(source, 60_000);
+
+        assertEquals(1, run.status());
+        assertEquals(List.of("handled main: java.lang.IllegalStateException: main gives up"),
+                run.lines());
     }
 
     // ---- handlers ----
 
     @Test
     @Timeout(10)
-    void perThreadHandlerGetsTheDyingThreadAndTheCauseOnThatThread() throws Exception {
-        var boom = new IllegalStateException("boom");
-        var handled = new CountDownLatch(1);
-        var dead = new AtomicReference<Thread>();
-        var cause = new AtomicReference<Throwable>();
-        var ranOn = new AtomicReference<Thread>();
-        Thread t = new Thread(() -> { throw boom; }, "doomed");
-        t.setUncaughtExceptionHandler((thread, e) -> {
-            dead.set(thread);
-            cause.set(e);
-            ranOn.set(Thread.currentThread());
-            handled.countDown();
-        });
-        t.start();
-        await(handled);
-        Threads.joinAll(List.of(t));
+    void aThreadEndedByAnExceptionIsTerminatedLikeOneThatFinished() throws Exception {
+        var log = new FailureLog("test");
+        var builder = Thread.ofPlatform().uncaughtExceptionHandler(log);
+        Thread failed = builder.start(() -> Handlers.divide(0));
+        Thread finished = builder.start(() -> Handlers.divide(3));
+        Threads.joinAll(List.of(failed, finished));  // join() returns normally for both
 
-        assertSame(t, dead.get());
-        assertSame(boom, cause.get());
-        assertSame(t, ranOn.get(), "the handler runs on the dying thread");
-    }
-
-    @Test
-    @Timeout(20)
-    void builderHandlerGetsEveryFailureOfEveryThreadItBuilds() throws Exception {
-        int perKind = 50;
-        var handled = new CountDownLatch(2 * perKind);
-        var causes = new ConcurrentHashMap<String, Throwable>();
-        Thread.UncaughtExceptionHandler handler = (thread, e) -> {
-            causes.put(thread.getName(), e);
-            handled.countDown();
-        };
-        var thrown = new ConcurrentHashMap<String, Throwable>();
-        Runnable failing = () -> {
-            var e = new IllegalStateException(Thread.currentThread().getName());
-            thrown.put(Thread.currentThread().getName(), e);
-            throw e;
-        };
-        var platform = Thread.ofPlatform().name("p-", 0).uncaughtExceptionHandler(handler);
-        var virtual = Thread.ofVirtual().name("v-", 0).uncaughtExceptionHandler(handler);
-        var threads = new ArrayList<Thread>();
-        for (int i = 0; i < perKind; i++) {
-            threads.add(platform.start(failing));
-            threads.add(virtual.start(failing));
-        }
-        await(handled);
-        Threads.joinAll(threads);
-
-        assertEquals(2 * perKind, causes.size());
-        for (Map.Entry<String, Throwable> e : thrown.entrySet()) {
-            assertSame(e.getValue(), causes.get(e.getKey()), e.getKey());
-        }
-    }
-
-    @Test
-    @Timeout(20)
-    void theHandlerHasRunByTheTimeJoinReturns() throws Exception {
-        for (int i = 0; i < 200; i++) {
-            var log = new FailureLog();
-            Thread t = Thread.ofPlatform().name("j-" + i).uncaughtExceptionHandler(log)
-                    .start(() -> ParseJob.parse(ParseJob.BAD, 0));
-            Threads.joinAll(List.of(t));
-            assertEquals(1, log.failures().size(), "handler not seen after join, round " + i);
-        }
-    }
-
-    @Test
-    @Timeout(10)
-    void ownHandlerDemosRecordTheFailureAndPrintNothing() throws Exception {
-        var report = OwnHandlers.demo(List.of("1", "oops", "3"), 0);
-
-        assertEquals("", report.stderr());
-        assertEquals(1, report.failures().size());
-        var failure = report.failures().get(0);
-        assertEquals("parser-1", failure.thread());
-        assertEquals("parser-1", failure.handledOn());
-        assertInstanceOf(NumberFormatException.class, failure.error());
-
-        var classic = OwnHandlers.classic(ParseJob.BAD);
-        assertEquals(1, classic.size());
-        assertEquals("classic", classic.get(0).thread());
-        assertInstanceOf(NumberFormatException.class, classic.get(0).error());
-    }
-
-    @Test
-    @Timeout(10)
-    void defaultHandlerCatchesThreadsWithoutAHandlerOfTheirOwn() throws Exception {
-        var toDefault = new ConcurrentHashMap<String, Throwable>();
-        var toOwn = new ConcurrentHashMap<String, Throwable>();
-        var handled = new CountDownLatch(3);
-        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler((t, e) -> {
-            toDefault.put(t.getName(), e);
-            handled.countDown();
-        });
-        try {
-            Runnable failing = () -> { throw new IllegalStateException("boom"); };
-            var threads = List.of(
-                    Thread.ofPlatform().name("plain").start(failing),
-                    Thread.ofVirtual().name("virtual").start(failing),
-                    Thread.ofPlatform().name("owned").uncaughtExceptionHandler((t, e) -> {
-                        toOwn.put(t.getName(), e);
-                        handled.countDown();
-                    }).start(failing));
-            await(handled);
-            Threads.joinAll(threads);
-        } finally {
-            Thread.setDefaultUncaughtExceptionHandler(previous);
-        }
-
-        assertEquals(Set.of("plain", "virtual"), toDefault.keySet());
-        assertEquals(Set.of("owned"), toOwn.keySet());
-    }
-
-    @Test
-    @Timeout(10)
-    void globalHandlerDemoRestoresWhateverDefaultWasThere() throws Exception {
-        Thread.UncaughtExceptionHandler sentinel = (t, e) -> { };
-        Thread.UncaughtExceptionHandler previous = Thread.getDefaultUncaughtExceptionHandler();
-        Thread.setDefaultUncaughtExceptionHandler(sentinel);
-        GlobalHandler.Report report;
-        try {
-            report = GlobalHandler.demo(ParseJob.BAD);
-            assertSame(sentinel, Thread.getDefaultUncaughtExceptionHandler());
-        } finally {
-            Thread.setDefaultUncaughtExceptionHandler(previous);
-        }
-
-        assertTrue(report.restored());
-        assertEquals(List.of("plain", "virtual"),
-                report.byDefault().stream().map(FailureLog.Failure::thread).toList());
-        assertEquals(List.of("owned"),
-                report.byOwn().stream().map(FailureLog.Failure::thread).toList());
-        assertEquals("", report.stderr());
-    }
-
-    // ---- executors ----
-
-    @Test
-    @Timeout(10)
-    void submitHidesTheExceptionUntilGetThrowsExecutionExceptionWithTheOriginal()
-            throws Exception {
-        var boom = new IllegalStateException("boom");
-        var handlerCalls = new AtomicInteger();
-        var made = new CopyOnWriteArrayList<Thread>();
-        ThreadFactory base = Thread.ofPlatform().name("s-", 0)
-                .uncaughtExceptionHandler((t, e) -> handlerCalls.incrementAndGet()).factory();
-        Future<?> future;
-        try (var pool = Executors.newFixedThreadPool(1, counting(base, made))) {
-            future = pool.submit(() -> { throw boom; });
-            var e = assertThrows(ExecutionException.class,
-                    () -> future.get(Threads.LONG.toSeconds(), TimeUnit.SECONDS));
-            assertSame(boom, e.getCause());
-        }
-        Threads.joinAll(made);  // a late handler call would have happened by now
-
-        assertEquals(Future.State.FAILED, future.state());
-        assertSame(boom, future.exceptionNow());
-        assertEquals(0, handlerCalls.get(), "submit must not reach the thread's handler");
-        assertEquals(1, made.size(), "the worker survived");
-    }
-
-    @Test
-    @Timeout(10)
-    void futureHidesDemoShowsNothingUntilGet() throws Exception {
-        var report = FutureHides.demo(ParseJob.BAD);
-
-        assertEquals("", report.stderr());
-        assertEquals(0, report.handlerCalls());
-        assertEquals(Future.State.FAILED, report.state());
-        var getThrew = assertInstanceOf(ExecutionException.class, report.getThrew());
-        assertInstanceOf(NumberFormatException.class, getThrew.getCause());
-        assertSame(getThrew.getCause(), report.exceptionNow());
-    }
-
-    @Test
-    @Timeout(10)
-    void executeRoutesItToTheFactorysHandlerAndTheWorkerIsReplaced() throws Exception {
-        var boom = new IllegalStateException("boom");
-        var handled = new CountDownLatch(1);
-        var dead = new AtomicReference<String>();
-        var cause = new AtomicReference<Throwable>();
-        var made = new CopyOnWriteArrayList<Thread>();
-        ThreadFactory base = Thread.ofPlatform().name("x-", 0)
-                .uncaughtExceptionHandler((t, e) -> {
-                    dead.set(t.getName());
-                    cause.set(e);
-                    handled.countDown();
-                }).factory();
-        var first = new AtomicReference<String>();
-        var later = new AtomicReference<String>();
-        try (var pool = Executors.newFixedThreadPool(1, counting(base, made))) {
-            pool.execute(() -> first.set(Thread.currentThread().getName()));
-            pool.execute(() -> { throw boom; });
-            pool.execute(() -> later.set(Thread.currentThread().getName()));
-            await(handled);
-        }
-        Threads.joinAll(made);
-
-        assertSame(boom, cause.get());
-        assertEquals(first.get(), dead.get(), "the worker that ran the tasks died");
-        assertNotEquals(first.get(), later.get(), "a later task ran on a new worker");
-        assertEquals(2, made.size());
-    }
-
-    @Test
-    @Timeout(10)
-    void poolPathsShowTheWorkerReplacedOnlyForExecute() throws Exception {
-        var execute = PoolPaths.run(PoolPaths.Route.EXECUTE);
-        assertEquals(List.of("pool-worker-1", "pool-worker-1", "pool-worker-2"),
-                execute.ranOn());
-        assertEquals(2, execute.threadsMade());
-        assertEquals(1, execute.failures().size());
-        assertEquals("pool-worker-1", execute.failures().get(0).thread());
-
-        var submit = PoolPaths.run(PoolPaths.Route.SUBMIT);
-        assertEquals(List.of("pool-worker-1", "pool-worker-1", "pool-worker-1"),
-                submit.ranOn());
-        assertEquals(1, submit.threadsMade());
-        assertEquals(0, submit.failures().size());
+        assertEquals(Thread.State.TERMINATED, failed.getState());
+        assertEquals(Thread.State.TERMINATED, finished.getState());
+        assertEquals(1, log.failures().size(), "yet one of them failed");
     }
 
     @Test
     @Timeout(30)
-    void aPoolKeepsWorkingThroughManyFailingExecutes() throws Exception {
-        int failures = 100;
-        var handled = new CountDownLatch(failures);
-        var made = new CopyOnWriteArrayList<Thread>();
-        ThreadFactory base = Thread.ofPlatform().name("m-", 0)
-                .uncaughtExceptionHandler((t, e) -> handled.countDown()).factory();
-        var lastRan = new CountDownLatch(1);
-        try (var pool = Executors.newFixedThreadPool(2, counting(base, made))) {
-            for (int i = 0; i < failures; i++) {
-                pool.execute(() -> ParseJob.parse(ParseJob.BAD, 0));
-            }
-            pool.execute(lastRan::countDown);
-            await(handled);
-            await(lastRan);
-        }
-        Threads.joinAll(made);
-
-        assertEquals(0, handled.getCount());
-        assertTrue(made.size() > failures, "every failure cost a worker: " + made.size());
-    }
-
-    // ---- CompletableFuture ----
-
-    @Test
-    @Timeout(10)
-    void completableFutureRecoversAndJoinWrapsTheCause() throws Exception {
-        var r = CompletableRecovery.demo(ParseJob.BAD);
-
-        assertEquals(-1, r.byExceptionally());
-        assertEquals(0, r.byHandle());
-        var seen = assertInstanceOf(CompletionException.class, r.exceptionallySaw());
-        assertInstanceOf(NumberFormatException.class, seen.getCause());
-        assertInstanceOf(CompletionException.class, r.whenCompleteSaw());
-        var joined = assertInstanceOf(CompletionException.class, r.joinThrew());
-        assertInstanceOf(NumberFormatException.class, joined.getCause());
-        var got = assertInstanceOf(ExecutionException.class, r.getThrew());
-        assertInstanceOf(NumberFormatException.class, got.getCause());
-        assertInstanceOf(NumberFormatException.class, r.exceptionNow());
-        assertEquals("", r.forgottenStderr(), "a dropped runAsync prints nothing");
-    }
-
-    @Test
-    @Timeout(10)
-    void recoveryStagesPassSuccessThroughAndJoinThrowsTheOriginalAsCause()
-            throws Exception {
-        var boom = new IllegalStateException("boom");
-        try (var pool = Executors.newFixedThreadPool(2)) {
-            var ok = CompletableFuture.supplyAsync(() -> 7, pool);
-            assertEquals(7, ok.exceptionally(ex -> -1).get(10, TimeUnit.SECONDS));
-            assertEquals(7, ok.handle((v, ex) -> ex == null ? v : 0).get(10, TimeUnit.SECONDS));
-
-            CompletableFuture<Integer> failed =
-                    CompletableFuture.supplyAsync(() -> { throw boom; }, pool);
-            assertEquals(-1, failed.exceptionally(ex -> -1).get(10, TimeUnit.SECONDS));
-            var logged = failed.whenComplete((v, ex) -> { });
-            var e = assertThrows(CompletionException.class, logged::join);
-            assertSame(boom, e.getCause());
-            assertSame(boom, failed.exceptionNow());
-        }
-        // a future failed directly, not by a throwing function, is not wrapped
-        var seen = new AtomicReference<Throwable>();
-        CompletableFuture.<Integer>failedFuture(boom).exceptionally(ex -> {
-            seen.set(ex);
-            return 0;
-        });
-        assertSame(boom, seen.get());
-    }
-
-    // ---- invokeAll ----
-
-    @Test
-    @Timeout(10)
-    void invokeAllCollectsEverySuccessAndEveryFailure() throws Exception {
-        var report = CollectFailures.demo(List.of("1", "oops", "3", "x"), 0, 10_000, false);
-
-        assertEquals(List.of("parse \"1\" = 1", "parse \"3\" = 3"), report.succeeded());
-        assertEquals(2, report.failed().size(), report.failed().toString());
-        assertEquals(List.of(), report.cancelled());
-        assertEquals(4, report.sum());
-        assertEquals(2, report.combined().getSuppressed().length);
-        for (Throwable t : report.combined().getSuppressed()) {
-            assertInstanceOf(NumberFormatException.class, t);
+    void aBuildersHandlerRunsOnTheDyingThreadBeforeJoinReturns() throws Exception {
+        for (int round = 0; round < 20; round++) {
+            var log = new FailureLog("test");
+            assertEquals(Arrays.asList(20, null, 12), Handlers.ownHandler(log));
+            var failures = log.failures();  // read right after the joins: no waiting
+            assertEquals(1, failures.size(), "round " + round);
+            assertEquals("worker-1", failures.getFirst().thread());
+            assertEquals("worker-1", failures.getFirst().handledOn());
+            assertInstanceOf(ArithmeticException.class, failures.getFirst().error());
         }
     }
 
     @Test
-    @Timeout(20)
-    void invokeAllCancelsATaskThatOutlivesTheDeadline() throws Exception {
-        var report = CollectFailures.demo(List.of(), 0, 50, true);
+    @Timeout(10)
+    void theDefaultHandlerTakesOnlyThreadsWithoutAHandlerOfTheirOwn() throws Exception {
+        var fallback = new FailureLog("default");
+        var own = new FailureLog("own");
+        Handlers.defaultHandler(fallback, own);
 
-        assertEquals(List.of("stuck"), report.cancelled());
-        assertEquals(List.of(), report.succeeded());
-        assertEquals(List.of(), report.failed());
-        assertNull(report.combined());
-    }
-
-    // ---- the command line ----
-
-    @Test
-    void optionsDefaultToTheLessonsRun() {
-        assertEquals(new thread_exceptions.Options(List.of("12", "oops", "30"), 200, 1.0),
-                thread_exceptions.parse());
-        assertEquals(List.of("a", "b"), thread_exceptions.parse("--inputs", "a, b").inputs());
-        assertEquals(50, thread_exceptions.parse("--speed", "4").scaled(200));
-        assertNull(thread_exceptions.parse("--work", "7", "--help"));
+        assertEquals(List.of("virtual"),
+                fallback.failures().stream().map(FailureLog.Failure::thread).toList());
+        assertEquals(List.of("owner"),
+                own.failures().stream().map(FailureLog.Failure::thread).toList());
     }
 
     @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--inputs wants texts separated by commas, got '1,,2'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_exceptions.parse("--inputs", "1,,2")).getMessage());
-        assertEquals("--work wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_exceptions.parse("--work", "0")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_exceptions.parse("--speed", "fast")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_exceptions.parse("--bogus", "1")).getMessage());
-        assertEquals("--inputs needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> thread_exceptions.parse("--inputs")).getMessage());
+    @Timeout(10)
+    void theDemoPutsBackTheDefaultHandlerItFound() throws Exception {
+        Thread.UncaughtExceptionHandler sentinel = (t, e) -> { };
+        Thread.setDefaultUncaughtExceptionHandler(sentinel);
+        try {
+            Handlers.defaultHandler(new FailureLog("default"), new FailureLog("own"));
+            assertSame(sentinel, Thread.getDefaultUncaughtExceptionHandler());
+        } finally {
+            Thread.setDefaultUncaughtExceptionHandler(defaultBefore);
+        }
     }
 
-    private static ThreadFactory counting(ThreadFactory base, List<Thread> made) {
-        return r -> {
-            Thread t = base.newThread(r);
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void handlerSectionPrintsOneLinePerFailureAndNothingOnSystemErr() throws Exception {
+        var run = Scripts.compiled("thread_exceptions", "handler");
+
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr(), "no trace: every failure reached a handler");
+        assertEquals(List.of(
+                "  builder's handler on worker-1: worker-1 ended by ArithmeticException",
+                "joined all [20, null, 12]; failed: [worker-1]",
+                "  default handler on virtual: virtual ended by ArithmeticException",
+                "  own handler on owner: owner ended by ArithmeticException"),
+                run.stdout().lines().skip(2).toList());  // after "" and "== handler: ..."
+    }
+
+    // ---- executors ----
+
+    private static ThreadFactory counting(List<Thread> made, FailureLog log) {
+        ThreadFactory named = Thread.ofPlatform().name("pool-worker-", 1)
+                .uncaughtExceptionHandler(log).factory();
+        return task -> {
+            Thread t = named.newThread(task);
             made.add(t);
             return t;
         };
     }
 
-    private static void await(CountDownLatch latch) throws InterruptedException {
-        if (!latch.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS)) {
-            throw new AssertionError("latch never opened; count " + latch.getCount());
+    @Test
+    @Timeout(10)
+    void submitKeepsTheExceptionForGetAndTheWorkerLivesOn() throws Exception {
+        var boom = new ArithmeticException("boom");
+        var log = new FailureLog("test");
+        var made = new CopyOnWriteArrayList<Thread>();
+        Future<?> future;
+        try (var pool = Executors.newFixedThreadPool(1, counting(made, log))) {
+            future = pool.submit(() -> { throw boom; });
+            var thrown = assertThrows(ExecutionException.class,
+                    () -> future.get(Threads.LONG.toSeconds(), TimeUnit.SECONDS));
+            assertSame(boom, thrown.getCause());
         }
+        Threads.joinAll(made);  // a handler call, had there been one, has happened by now
+
+        assertEquals(Future.State.FAILED, future.state());
+        assertSame(boom, future.exceptionNow());
+        assertEquals(List.of(), log.failures(), "no handler heard of it");
+        assertEquals(1, made.size(), "the worker lived on");
+    }
+
+    @Test
+    @Timeout(10)
+    void executeKillsTheWorkerWhichCallsItsHandlerAndThePoolStartsAnother() throws Exception {
+        var boom = new ArithmeticException("boom");
+        var log = new FailureLog("test");
+        var made = new CopyOnWriteArrayList<Thread>();
+        Thread next;
+        try (var pool = Executors.newFixedThreadPool(1, counting(made, log))) {
+            pool.execute(() -> { throw boom; });
+            Threads.joinAll(List.of(made.getFirst()));  // the worker has died
+            next = pool.submit(Thread::currentThread)
+                    .get(Threads.LONG.toSeconds(), TimeUnit.SECONDS);
+        }
+        Threads.joinAll(made);
+
+        assertEquals(1, log.failures().size());
+        var failure = log.failures().getFirst();
+        assertSame(boom, failure.error());
+        assertEquals("pool-worker-1", failure.thread());
+        assertEquals("pool-worker-1", failure.handledOn(), "on the dying worker");
+        assertEquals(2, made.size());
+        assertSame(made.get(1), next, "the next task ran on the new worker");
+        assertNotSame(made.getFirst(), next);
+    }
+
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void futureSectionShowsSubmitKeepingItAndExecuteReplacingTheWorker() throws Exception {
+        var run = Scripts.compiled("thread_exceptions", "future");
+
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr(), "nothing reaches System.err");
+        assertEquals(List.of("submit(() -> divide(0)): nothing printed",
+                "  future.get() threw ExecutionException(ArithmeticException)",
+                "  future.state() FAILED; the next task ran on pool-worker-1",
+                "execute(() -> divide(0)):",
+                "  pool's handler on pool-worker-1: pool-worker-1 ended by ArithmeticException",
+                "  the next task ran on pool-worker-2"),
+                run.stdout().lines().skip(2).toList());  // after "" and "== future: ..."
+    }
+
+    // ---- CompletableFuture ----
+
+    /** A stage whose supplier threw `boom`, already completed when returned. */
+    private static CompletableFuture<Integer> failedStage(ArithmeticException boom)
+            throws Exception {
+        try (var pool = Executors.newSingleThreadExecutor()) {
+            return CompletableFuture.supplyAsync(() -> { throw boom; }, pool);
+        }  // close() waits for the task: the stage is complete
+    }
+
+    @Test
+    @Timeout(10)
+    void exceptionallyAndHandleGetTheSuppliersExceptionWrappedInCompletionException()
+            throws Exception {
+        var boom = new ArithmeticException("boom");
+        var failed = failedStage(boom);
+        var seenByExceptionally = new AtomicReference<Throwable>();
+        var seenByHandle = new AtomicReference<Throwable>();
+
+        assertEquals(-1, failed.exceptionally(ex -> {
+            seenByExceptionally.set(ex);
+            return -1;
+        }).join());
+        assertEquals(0, failed.handle((v, ex) -> {
+            seenByHandle.set(ex);
+            return ex == null ? v : 0;
+        }).join());
+        for (var seen : List.of(seenByExceptionally, seenByHandle)) {
+            assertInstanceOf(CompletionException.class, seen.get());
+            assertSame(boom, seen.get().getCause());
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void whenCompleteOnlyLooksJoinAndGetWrapTheCauseExceptionNowDoesNot() throws Exception {
+        var boom = new ArithmeticException("boom");
+        var failed = failedStage(boom);
+        var logged = failed.whenComplete((v, ex) -> { });
+
+        assertSame(boom, assertThrows(CompletionException.class, logged::join).getCause());
+        assertSame(boom, assertThrows(CompletionException.class, failed::join).getCause());
+        assertSame(boom, assertThrows(ExecutionException.class, failed::get).getCause());
+        assertSame(boom, failed.exceptionNow());
+    }
+
+    @Test
+    @Timeout(90)
+    void stagesSectionPrintsWhatEachCallGaveBack() throws Exception {
+        var run = Scripts.compiled("thread_exceptions", "stages");
+
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().skip(2).toList();
+        assertEquals(List.of(
+                "exceptionally(ex -> -1)     returned -1",
+                "  its ex, rethrown          threw CompletionException(ArithmeticException)",
+                "handle(ex == null ? v : 0)  returned 0",
+                "whenComplete(log).join()    threw CompletionException(ArithmeticException)",
+                "join()                      threw CompletionException(ArithmeticException)",
+                "get()                       threw ExecutionException(ArithmeticException)",
+                "exceptionNow()              returned java.lang.ArithmeticException: / by zero"),
+                lines);
+        assertTrue(run.stderr().isEmpty(), run.stderr());
     }
 }
