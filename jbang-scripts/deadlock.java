@@ -205,7 +205,7 @@ class Embrace {
                     one.balance(), two.balance(), one.balance() + two.balance());
             return List.of(one.balance(), two.balance());
         } finally {
-            for (Thread t : threads) { t.interrupt(); t.join(); }  // if something failed
+            for (Thread t : threads) { t.interrupt(); t.join(limit); }  // if one is stuck
         }
     }
 
@@ -227,8 +227,8 @@ class Embrace {
 // take locks in one global order (here: lower account id first, whichever way the money
 // flows), a thread only waits for a lock later in the order than all it holds, and no
 // cycle can close. Under the same forced schedule, `pay-2-to-1` now waits for account 1
-// holding nothing, and `pay-1-to-2` takes account 2 and finishes. It costs nothing at
-// run time; it needs a total order on what you lock (a unique id) and one place to apply it.
+// holding nothing, and `pay-1-to-2` takes account 2 and finishes. It costs one comparison
+// at run time; it needs a total order on what you lock (a unique id), applied everywhere.
 //
 // @diagram deadlock-ordered-locking
 
@@ -315,8 +315,8 @@ class Runs {  // the forced schedule again: with the fixes; with the detector wa
 // %% [markdown]
 // Finding a deadlock is not ending it. These demos free their threads only because they
 // wait in `lockInterruptibly()` or `tryLock`. A thread blocked entering `synchronized`,
-// or in `lock()`, does not respond to `interrupt()` and has no timeout: the detector
-// finds such a deadlock as well, but only ending the JVM ends it (the tests show it).
+// or in `lock()`, has no timeout, and `interrupt()` only sets its flag: it waits on. The
+// detector finds such a deadlock too, but only ending the JVM ends it (the tests show it).
 //
 // ## Pitfalls
 //

@@ -198,7 +198,7 @@ class DeadlockTest {
             b.start();
             var mx = ManagementFactory.getThreadMXBean();
             long[] found;
-            while ((found = mx.findDeadlockedThreads()) == null) Thread.onSpinWait();
+            while ((found = mx.findDeadlockedThreads()) == null) Thread.sleep(1);  // polls
             System.out.println("found " + found.length);
             a.interrupt();
             b.interrupt();
@@ -266,10 +266,12 @@ class DeadlockTest {
                 runUnbreakableChild(kind).getLast());
     }
 
-    @Test
+    /** `embrace` with lockInterruptibly(), `detect` with tryLock(1 minute): the same story. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"embrace", "detect"})
     @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
-    void embraceSectionShowsTheForcedDeadlockFoundAndBroken() throws Exception {
-        var run = Scripts.compiled("deadlock", "embrace", "--speed", "20");
+    void sectionShowsTheForcedDeadlockFoundAndBroken(String section) throws Exception {
+        var run = Scripts.compiled("deadlock", section, "--speed", "20");
         assertEquals(0, run.exitCode(), run.stderr());
         var lines = run.stdout().lines().map(l -> l.replaceAll("@\\p{XDigit}+", "@H"))
                 .filter(l -> l.startsWith("  ")).toList();
