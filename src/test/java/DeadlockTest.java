@@ -1,266 +1,299 @@
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
-import java.util.stream.Collectors;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
 import support.Scripts;
 import support.Threads;
 
 /** What the `deadlock` lesson claims, proven. */
 class DeadlockTest {
+    private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
 
-    static Stream<Arguments> fixes() {
-        Supplier<TransferPolicy> ordered = OrderedTransfer::new;
-        Supplier<TransferPolicy> backoff = BackoffTransfer::new;
-        return Stream.of(Arguments.of("ordered", ordered),
-                Arguments.of("back-off", backoff));
-    }
+    /**
+     * pay-1-to-2 and pay-2-to-1, each made to hold its first lock (the latch opens only
+     * when both do) before it asks for its second: the deadly embrace, every time.
+     */
+    private record Embraced(Account one, Account two, Thread a, Thread b) {
+        static Embraced start(Transfer transfer, Thread.Builder builder) {
+            var one = new Account(1, 100);
+            var two = new Account(2, 100);
+            var bothHoldFirst = new CountDownLatch(2);
+            Consumer<Account> seam = held -> {
+                bothHoldFirst.countDown();
+                Threads.await(bothHoldFirst);
+            };
+            Thread a = builder.name("pay-1-to-2").start(() -> pay(transfer, one, two, 10, seam));
+            Thread b = builder.name("pay-2-to-1").start(() -> pay(transfer, two, one, 30, seam));
+            return new Embraced(one, two, a, b);
+        }
 
-    @Test
-    @Timeout(30)
-    void forcedOppositeTransfersDeadlockAndTheDetectorReportsBoth() throws Exception {
-        var one = new LockedAccount(1, 100);
-        var two = new LockedAccount(2, 100);
-        var naive = new NaiveTransfer(DeadlyEmbrace.forcedSchedule(0, false));
-        Thread a = Thread.ofPlatform().name("pay-1-to-2")
-                .start(() -> pay(naive, one, two, 10));
-        Thread b = Thread.ofPlatform().name("pay-2-to-1")
-                .start(() -> pay(naive, two, one, 30));
-        try {
-            long[] found = DeadlockWatch.lookFor(List.of(a, b), Threads.LONG);
-            assertEquals(Set.of(a.threadId(), b.threadId()), ids(found));
+        /** Until each thread is queued on the lock that the other one holds. */
+        void awaitEachQueuedOnTheOthersLock() throws TimeoutException {
+            poll(() -> one.lock.hasQueuedThread(b) && two.lock.hasQueuedThread(a)
+                    && a.getState() == Thread.State.WAITING
+                    && b.getState() == Thread.State.WAITING, "each queued on the other's lock");
+        }
 
-            // the cycle: each one waits for a lock the other one owns
-            var mx = ManagementFactory.getThreadMXBean();
-            ThreadInfo aInfo = mx.getThreadInfo(a.threadId());
-            ThreadInfo bInfo = mx.getThreadInfo(b.threadId());
-            assertEquals(b.threadId(), aInfo.getLockOwnerId());
-            assertEquals(a.threadId(), bInfo.getLockOwnerId());
-            assertEquals(Thread.State.WAITING, aInfo.getThreadState());
-            var described = String.join("\n", DeadlockWatch.describe(found));
-            assertTrue(described.contains("owned by \"pay-2-to-1\""), described);
-            assertTrue(described.contains("owned by \"pay-1-to-2\""), described);
-        } finally {
+        /** Interrupts both (each is waiting interruptibly) and joins them. */
+        void end() throws Exception {
             a.interrupt();
             b.interrupt();
             Threads.joinAll(List.of(a, b));
         }
-        // a transfer happens completely or not at all, so the money is all there
-        assertEquals(200, one.balance() + two.balance());
-        assertTrue(Set.of(100L, 130L, 90L).contains(one.balance()), "" + one.balance());
+
+        private static void pay(Transfer t, Account from, Account to, long amount,
+                                Consumer<Account> seam) {
+            try {
+                t.move(from, to, amount, seam);
+            } catch (InterruptedException e) {
+                // freed from the deadlock: done
+            }
+        }
+    }
+
+    /** Polls (yielding, not sleeping) until `done`, at most Threads.LONG. */
+    private static void poll(BooleanSupplier done, String what) throws TimeoutException {
+        long deadline = System.nanoTime() + Threads.LONG.toNanos();
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > deadline) throw new TimeoutException(what);
+            Thread.yield();
+        }
+    }
+
+    private static long lockOwner(Thread waiter) {
+        return MX.getThreadInfo(waiter.threadId()).getLockOwnerId();
     }
 
     @Test
     @Timeout(30)
-    void theDemoBreaksTheDeadlockByInterruptingOneVictim() throws Exception {
-        var policy = new NaiveTransfer(DeadlyEmbrace.forcedSchedule(0, false));
-        var outcome = DeadlyEmbrace.run(policy, DeadlyEmbrace.Response.INTERRUPT_ONE);
-
-        assertEquals(Set.copyOf(outcome.threadIds()), ids(outcome.deadlocked()));
-        assertEquals(List.of(0, 1), outcome.attempts(), "victim gave up, the other paid");
-        assertEquals(130, outcome.balance1());
-        assertEquals(70, outcome.balance2());
+    void oppositeNaiveTransfersDeadlockEachWaitingForTheOthersLock() throws Exception {
+        var e = Embraced.start(new NaiveTransfer(), Thread.ofPlatform());
+        try {
+            poll(() -> Detector.deadlocked(List.of(e.a(), e.b())), "a reported deadlock");
+            // both are parked now (Detector.deadlocked checks), so a snapshot shows the cycle
+            assertEquals(e.b().threadId(), lockOwner(e.a()), "pay-1-to-2 waits for b's lock");
+            assertEquals(e.a().threadId(), lockOwner(e.b()), "pay-2-to-1 waits for a's lock");
+        } finally {
+            e.end();
+        }
     }
 
     @Test
     @Timeout(30)
-    void orderedLockingFinishesTheForcedOppositeSchedule() throws Exception {
-        var policy = new OrderedTransfer(DeadlyEmbrace.forcedSchedule(0, false));
-        var outcome = DeadlyEmbrace.run(policy, DeadlyEmbrace.Response.REPORT);
-
-        assertEquals(0, outcome.deadlocked().length);
-        assertEquals(List.of(1, 1), outcome.attempts());
-        assertEquals(120, outcome.balance1());
-        assertEquals(80, outcome.balance2());
+    void interruptingTheVictimEndsTheDeadlockAndTheOtherTransferCompletes() throws Exception {
+        assertEquals(List.of(130L, 70L), Embrace.run(new NaiveTransfer(), 0, true));
     }
 
     @Test
     @Timeout(30)
-    void backoffFinishesTheForcedScheduleAfterAtLeastOneRetry() throws Exception {
-        var policy = new BackoffTransfer(DeadlyEmbrace.forcedSchedule(0, false));
-        var outcome = DeadlyEmbrace.run(policy, DeadlyEmbrace.Response.NONE);
-
-        // both held their first lock, so at least one had to let go of it and retry
-        int attempts = outcome.attempts().get(0) + outcome.attempts().get(1);
-        assertTrue(attempts >= 3, "attempts " + outcome.attempts());
-        assertEquals(120, outcome.balance1());
-        assertEquals(80, outcome.balance2());
+    void orderedLockingFinishesTheScheduleThatDeadlocksTheNaiveTransfer() throws Exception {
+        assertEquals(List.of(120L, 80L), Embrace.run(new OrderedTransfer(), 0, false));
     }
 
     @Test
     @Timeout(30)
-    void theDetectorAlsoReportsThreadsWaitingInATimedTryLock() throws Exception {
-        // tryLock waits of 60 s: the detector cannot tell such a cycle from a deadlock
-        var policy = new BackoffTransfer(Duration.ofSeconds(60), Duration.ofMillis(1), 2,
-                DeadlyEmbrace.forcedSchedule(0, false));
-        var outcome = DeadlyEmbrace.run(policy, DeadlyEmbrace.Response.INTERRUPT_ONE);
+    void backoffFinishesTheScheduleThatDeadlocksTheNaiveTransfer() throws Exception {
+        assertEquals(List.of(120L, 80L), Embrace.run(new BackoffTransfer(200), 0, false));
+    }
 
-        assertEquals(Set.copyOf(outcome.threadIds()), ids(outcome.deadlocked()));
-        assertEquals(List.of(0, 1), outcome.attempts());
-        assertEquals(200, outcome.total());
+    static Stream<Arguments> fixes() {
+        return Stream.of(Arguments.of("ordered", new OrderedTransfer()),
+                Arguments.of("back-off", new BackoffTransfer(1)));
     }
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("fixes")
-    @Timeout(120)
-    void fixesFinishManyRandomTransfersBothWaysAndConserveMoney(
-            String name, Supplier<TransferPolicy> fix) throws Exception {
-        for (int accounts : new int[] {2, 5}) {
-            // the detector would report back-off's short tryLock waits too
-            boolean watch = name.equals("ordered");
-            var r = TransferStress.run(fix.get(), accounts, 8, 10_000, watch);
-            assertEquals(0, r.deadlocked(), "a deadlock");
-            assertEquals(80_000, r.done(), accounts + " accounts");
-            assertEquals(1_000L * accounts, r.totalBefore());
-            assertEquals(r.totalBefore(), r.totalAfter(), "money created or destroyed");
+    @Timeout(60)
+    void fixDoesEveryRandomTransferAndConservesMoney(String name, Transfer fix)
+            throws Exception {
+        var bank = IntStream.rangeClosed(1, 3).mapToObj(id -> new Account(id, 1_000)).toList();
+        var done = new LongAdder();
+        var start = new CountDownLatch(1);
+        var workers = new ArrayList<Thread>();
+        for (int w = 0; w < 8; w++) {
+            workers.add(Thread.ofPlatform().name("teller-" + w).start(() -> {
+                Threads.await(start);
+                var random = ThreadLocalRandom.current();
+                for (int i = 0; i < 25_000; i++) {
+                    int from = random.nextInt(3);
+                    int to = (from + 1 + random.nextInt(2)) % 3;  // both ways, any pair
+                    try {
+                        fix.move(bank.get(from), bank.get(to), 1 + random.nextInt(100),
+                                held -> { });
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                    done.increment();
+                }
+            }));
+        }
+        start.countDown();
+        Threads.joinAll(workers);
+        assertEquals(8 * 25_000, done.sum(), "transfers done");
+        assertEquals(3_000, bank.stream().mapToLong(Account::balance).sum(), "total money");
+    }
+
+    @Test
+    @Timeout(30)
+    void theDetectorReportsACycleOfTimedTryLockWaitsThatWouldEnd() throws Exception {
+        var e = Embraced.start(new BackoffTransfer(60_000), Thread.ofPlatform());
+        try {
+            // each waits in tryLock(60 s): both waits would end, yet the detector reports
+            poll(() -> Detector.deadlocked(List.of(e.a(), e.b())), "a reported deadlock");
+        } finally {
+            e.end();
         }
     }
 
     @Test
-    @Timeout(60)
-    void anAuditHoldingEveryLockInIdOrderIsExactWhileTransfersRun() throws Exception {
-        var a = BankAudit.whileTransfersRun(6, 4, 2_000);
-        assertEquals(2_000, a.exact().size());
-        assertEquals(List.of(6_000L), a.exact().stream().distinct().toList());
-        assertEquals(0, a.exactWrong());
-        assertEquals(6_000, a.totalAfter());
-    }
-
-    @Test
-    @Timeout(60)
-    void leftToChanceTheNaiveTransferEitherFinishesOrIsCaughtAndConservesMoney()
-            throws Exception {
-        var r = TransferStress.run(new NaiveTransfer(), 2, 4, 20_000, true);
-        assertEquals(r.deadlocked() == 0, r.done() == r.wanted(), "" + r);
-        assertEquals(2_000, r.totalAfter());
-    }
-
-    @Test
-    @Timeout(60)
-    void aSynchronizedDeadlockIsFoundButOnlyKillingTheJvmEndsIt() throws Exception {
-        var o = UnbreakableDeadlock.inChildJvm(200);
-        assertTrue(o.detected(), o.childOutput());
-        assertTrue(o.stillBlocked(), o.childOutput());
-        assertFalse(o.exitedOnItsOwn(), o.childOutput());
+    @Timeout(30)
+    void theDetectorDoesNotFindDeadlockedVirtualThreads() throws Exception {
+        var e = Embraced.start(new NaiveTransfer(), Thread.ofVirtual());
+        try {
+            e.awaitEachQueuedOnTheOthersLock();  // a deadlock, by the locks' own queues
+            assertNull(MX.findDeadlockedThreads(), "findDeadlockedThreads()");
+        } finally {
+            e.end();
+        }
     }
 
     /**
-     * Runs in a child JVM: the first virtual thread starts the JVM's scheduler threads
-     * (ForkJoinPool-N-worker-..., VirtualThread-unblocker), platform threads that
-     * outlive any test and that NoLeakedThreads would rightly report here.
+     * The same embrace in a JVM of its own, with `synchronized` or `lock()`: it prints
+     * what the detector found, interrupts both threads, gives pay-1-to-2 args[1] ms to
+     * end, prints both threads' states, and exits (its deadlocked threads never would).
      */
-    static final class VirtualThreadsChild {
+    public static final class UnbreakableChild {
+        record Account(ReentrantLock lock) { }
+
         public static void main(String[] args) throws Exception {
-            var o = InvisibleDeadlock.run();
-            System.out.println("found=" + Arrays.toString(o.mxBeanFound())
-                    + " threadInfo=" + o.threadInfoFound()
-                    + " allStackTraces=" + o.inAllStackTraces()
-                    + " jsonDump=" + o.inJsonDump());
+            var one = new Account(new ReentrantLock());
+            var two = new Account(new ReentrantLock());
+            var bothHoldFirst = new CountDownLatch(2);
+            boolean monitors = args[0].equals("synchronized");
+            Thread a = new Thread(() -> pay(monitors, one, two, bothHoldFirst), "pay-1-to-2");
+            Thread b = new Thread(() -> pay(monitors, two, one, bothHoldFirst), "pay-2-to-1");
+            a.start();
+            b.start();
+            var mx = ManagementFactory.getThreadMXBean();
+            long[] found;
+            while ((found = mx.findDeadlockedThreads()) == null) Thread.sleep(1);  // polls
+            System.out.println("found " + found.length);
+            a.interrupt();
+            b.interrupt();
+            a.join(Long.parseLong(args[1]));
+            System.out.println("interrupted: " + a.getState() + " " + b.getState());
+            System.exit(0);
+        }
+
+        static void pay(boolean monitors, Account from, Account to, CountDownLatch both) {
+            if (monitors) {
+                synchronized (from) {
+                    both.countDown();
+                    awaitQuietly(both);
+                    synchronized (to) { System.out.println("never printed"); }
+                }
+            } else {
+                from.lock().lock();
+                both.countDown();
+                awaitQuietly(both);
+                to.lock().lock();
+                System.out.println("never printed");
+            }
+        }
+
+        static void awaitQuietly(CountDownLatch latch) {
+            try {
+                latch.await();
+            } catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
         }
     }
 
-    @Test
-    @Timeout(60)
-    void theDetectorDoesNotSeeDeadlockedVirtualThreads() throws Exception {
+    /** Runs UnbreakableChild; its output, once it has exited. */
+    private static List<String> runUnbreakableChild(String kind) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path out = Files.createTempFile("virtual", ".out");
+        Path out = Files.createTempFile("unbreakable", ".out");
+        Process child = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                UnbreakableChild.class.getName(), kind, "500")
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
         try {
-            String classpath = System.getProperty("java.class.path");
-            Process child = new ProcessBuilder(java, "-cp", classpath,
-                    VirtualThreadsChild.class.getName())
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!child.waitFor(Threads.LONG.toSeconds() * 3, TimeUnit.SECONDS)) {
-                child.destroyForcibly().waitFor();
-                throw new AssertionError("child still running: " + Files.readString(out));
-            }
-            String said = Files.readString(out);
-            assertEquals(0, child.exitValue(), said);
-            assertEquals("found=null threadInfo=false allStackTraces=false jsonDump=true",
-                    said.strip());
+            assertTrue(child.waitFor(Threads.LONG.toMillis() * 3, TimeUnit.MILLISECONDS),
+                    "the child never finished: " + Files.readAllLines(out));
+            assertEquals(0, child.exitValue(), Files.readAllLines(out).toString());
+            return Files.readAllLines(out);
         } finally {
+            child.destroyForcibly().waitFor();
             Files.deleteIfExists(out);
         }
     }
 
-    @Test
-    void aTransferMustHoldBothLocks() {
-        var one = new LockedAccount(1, 100);
-        var two = new LockedAccount(2, 100);
-        one.lock.lock();
-        try {
-            assertThrows(IllegalStateException.class, () -> one.moveTo(two, 10));
-        } finally {
-            one.lock.unlock();
-        }
-        assertEquals(100, one.balance());
-    }
-
-    @Test
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"synchronized", "lock()"})
     @Timeout(60)
-    void theWholeScriptRunsAndEndsCleanly() throws Exception {
-        var r = Scripts.compiled("deadlock", "--speed", "50", "--transfers", "2000",
-                "--runs", "2");
-        assertEquals(0, r.exitCode(), r.stderr());
-        for (String expected : List.of("findDeadlockedThreads() reports 2 threads",
-                "both still BLOCKED", "findDeadlockedThreads(): null")) {
-            assertTrue(r.stdout().contains(expected), r.stdout());
-        }
+    void theDetectorFindsADeadlockIn(String kind) throws Exception {
+        assertEquals("found 2", runUnbreakableChild(kind).getFirst());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"synchronized", "lock()"})
+    @Timeout(60)
+    void anInterruptDoesNotFreeAThreadDeadlockedIn(String kind) throws Exception {
+        String waiting = kind.equals("synchronized") ? "BLOCKED" : "WAITING";
+        assertEquals("interrupted: " + waiting + " " + waiting,
+                runUnbreakableChild(kind).getLast());
+    }
+
+    /** `embrace` with lockInterruptibly(), `detect` with tryLock(1 minute): the same story. */
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"embrace", "detect"})
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void sectionShowsTheForcedDeadlockFoundAndBroken(String section) throws Exception {
+        var run = Scripts.compiled("deadlock", section, "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        var lines = run.stdout().lines().map(l -> l.replaceAll("@\\p{XDigit}+", "@H"))
+                .filter(l -> l.startsWith("  ")).toList();
+        assertEquals(List.of(
+                "  pay-1-to-2 holds account 1",
+                "  pay-2-to-1 holds account 2",
+                "  pay-2-to-1 waits for account 1",
+                "  pay-1-to-2 asks for account 2",
+                "  findDeadlockedThreads() reports:",
+                "    pay-1-to-2 waits for ReentrantLock$NonfairSync@H, owned by pay-2-to-1",
+                "    pay-2-to-1 waits for ReentrantLock$NonfairSync@H, owned by pay-1-to-2",
+                "  interrupting pay-1-to-2, the victim",
+                "  pay-1-to-2 gave up, pay-2-to-1 paid 30; balances 130 + 70 = 200"), lines);
     }
 
     @Test
-    void optionsDefaultToAShortRun() {
-        assertEquals(new deadlock.Options(4, 20_000, 10, 5, 1.0), deadlock.parse());
-        assertEquals(7, deadlock.parse("--threads", "7").threads());
-        assertEquals(0.25, deadlock.parse("--speed", "0.25").speed());
-        assertNull(deadlock.parse("--threads", "7", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--transfers wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> deadlock.parse("--transfers", "0")).getMessage());
-        assertEquals("--accounts wants 2 or more, got 1",
-                assertThrows(IllegalArgumentException.class,
-                        () -> deadlock.parse("--accounts", "1")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> deadlock.parse("--bogus", "1")).getMessage());
-        assertEquals("--speed needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> deadlock.parse("--speed")).getMessage());
-    }
-
-    private static void pay(TransferPolicy policy, LockedAccount from, LockedAccount to,
-                            long amount) {
-        try {
-            policy.transfer(from, to, amount);
-        } catch (InterruptedException e) {
-            // broken out of the deadlock
-        }
-    }
-
-    private static Set<Long> ids(long[] ids) {
-        return Arrays.stream(ids).boxed().collect(Collectors.toSet());
+    @Timeout(90)
+    void fixesSectionEndsBothForcedRunsWithBothTransfersDone() throws Exception {
+        var run = Scripts.compiled("deadlock", "fixes", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals(2, run.stdout().lines().filter(l -> l.equals(
+                "  pay-1-to-2 paid 10, pay-2-to-1 paid 30; balances 120 + 80 = 200")).count(),
+                run.stdout());
     }
 }
