@@ -4,10 +4,9 @@
 // %% [markdown]
 // # Executor lifecycle: end every pool, or it never ends
 //
-// A fixed thread pool's worker with nothing to do waits for the next task, for ever.
-// Forget to end the pool and, after `main` returns, the JVM waits for that worker: no
-// error, no output, a program that never ends. Here: which pools do that, and what each
-// way of ending a pool does to its tasks.
+// An idle worker of a fixed thread pool waits for the next task, for ever. Forget to end
+// the pool and, after `main` returns, the JVM waits for that worker: no error, no output,
+// a program that never ends. Here: which pools do that, and how each ending treats tasks.
 //
 // **You will learn**
 // - which pools keep the JVM alive after `main` returns, and for how long
@@ -28,12 +27,18 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 // %% [markdown]
 // ## A forgotten pool: `main` returns, the JVM does not
 //
-// To watch a JVM fail to exit we need a second one. The program below submits one task,
-// prints the thread that ran it, ends its pool as its argument says, and prints `main
-// returns`: `close` closes a fixed pool, `fixed` forgets it, and `forkjoin` forgets a
-// `newWorkStealingPool`, which is a `ForkJoinPool`. `ChildJvm` runs it in a JVM of its
-// own with the JDK's source launcher (`java Child.java fixed`), and collects what it
-// prints. `await` waits for a latch, with a limit: every wait in this lesson has one.
+// To watch a JVM fail to exit we need a second one. The program below submits a task,
+// prints the thread that ran it, then: `close` closes its fixed pool, `fixed` forgets it,
+// `forkjoin` forgets a `newWorkStealingPool` (a `ForkJoinPool`). `ForgottenPool.start`
+// runs it in a JVM of its own (`java Child.java fixed`), collecting what it prints.
+//
+// `Waits.await` waits for a latch; `Waits.until` polls a child JVM, which signals
+// nothing, and says every 3 s that it still waits. The demo waits until the `fixed` child
+// has printed `main returns`, then starts the other two and waits until both have exited:
+// the `fixed` JVM had that long to exit, so it is not merely slow. We watch it for three
+// more pauses (500 ms each, divided by `--speed`), then end it.
+//
+// @diagram executor_lifecycle-leak
 
 // %%
 class ForgottenPool {
@@ -53,18 +58,21 @@ class ForgottenPool {
                 }
             }
             """;
-}
 
-// %%
-class Lifecycle {
-    /** A small program run in a JVM of its own (`java Child.java args...`). */
+    static ChildJvm start(String arg) throws IOException {  // java Child.java arg
+        return ChildJvm.start(PROGRAM, List.of(), arg);
+    }
+
+    /** A small program run in a JVM of its own (`java <jvmOptions> Child.java args`). */
     record ChildJvm(Process process, List<String> output, Thread reader)
             implements AutoCloseable {
-        static ChildJvm start(String source, String... args) throws IOException {
+        static ChildJvm start(String source, List<String> jvmOptions, String... args)
+                throws IOException {
             Path file = Files.createTempDirectory("child").resolve("Child.java");
             Files.writeString(file, source);
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
+            command.addAll(1, jvmOptions);  // before the program's file
             command.addAll(List.of(args));
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .start();
@@ -88,7 +96,10 @@ class Lifecycle {
             reader.join();
         }
     }
+}
 
+// %%
+class Waits {  // every wait in this lesson has a limit
     /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
     static void await(CountDownLatch latch, long limitMillis) {
         try {
@@ -100,51 +111,49 @@ class Lifecycle {
             throw new IllegalStateException("interrupted while waiting for a step", e);
         }
     }
+
+    /** Polls `done` (a child JVM signals nothing); says so every 3 s it takes. */
+    static void until(String what, long limit, Callable<Boolean> done) throws Exception {
+        long start = System.nanoTime(), said = 0;
+        while (!done.call()) {
+            long ms = (System.nanoTime() - start) / 1_000_000;
+            if (ms > limit) throw new IllegalStateException("no " + what + " in time");
+            if (ms / 3_000 > said) System.out.printf("  (waiting for %s: %d s)%n", what,
+                    3 * (said = ms / 3_000));
+            Thread.sleep(50);  // polling output, not synchronising by sleeping
+        }
+    }
 }
 
-// %% [markdown]
-// The demo starts three children and waits until each has printed `main returns` (every
-// 5 s it says it is still waiting), then for the two that should exit. It watches the
-// third for three pauses (500 ms each, divided by `--speed`), and kills it.
-//
-// @diagram executor_lifecycle-leak
-
-// %%
 class LeakWatch {
     static void demo(double speed) throws Exception {
-        long pause = Math.round(500 / speed);
-        try (var closed = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "close");
-             var forkJoin = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "forkjoin");
-             var fixed = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "fixed")) {
-            var all = List.of(closed, forkJoin, fixed);
-            long start = System.nanoTime(), said = 0;  // the children compile, then run
-            while (!all.stream().allMatch(c -> c.output().contains("main returns"))) {
-                long seconds = (System.nanoTime() - start) / 1_000_000_000;
-                if (seconds >= 90) throw new IllegalStateException("no main returned");
-                if (seconds >= said + 5) {
-                    System.out.printf("  (the child JVMs are starting: %d s)%n", seconds);
-                    said = seconds;
-                }
-                Thread.sleep(50);  // polling output, not synchronising by sleeping
+        long pause = Math.round(500 / speed), limit = 120_000 + 10 * pause;
+        try (var fixed = ForgottenPool.start("fixed")) {
+            Waits.until("main to return", limit, () -> !fixed.reader().isAlive()  // ended
+                    || fixed.output().contains("main returns"));
+            try (var closed = ForgottenPool.start("close");
+                 var forkJoin = ForgottenPool.start("forkjoin")) {
+                Waits.until("two JVMs to exit", limit,  // a reader ends when its JVM does
+                        () -> !closed.reader().isAlive() && !forkJoin.reader().isAlive());
+                show("newFixedThreadPool(2), then close():", closed, limit);
+                show("newWorkStealingPool(2), forgotten:", forkJoin, limit);
             }
-            if (!closed.exitsWithin(10_000) || !forkJoin.exitsWithin(10_000)) {
-                throw new IllegalStateException("a JVM that should exit did not");
-            }
-            show("newFixedThreadPool(2), then close():", closed, "the JVM exited");
-            show("newWorkStealingPool(2), forgotten:", forkJoin, "the JVM exited");
-            show("newFixedThreadPool(2), forgotten:", fixed, "the other two have exited");
+            show("newFixedThreadPool(2), forgotten; its main returned first:", fixed, 0);
             for (int step = 1; step <= 3 && !fixed.exitsWithin(pause); step++) {
-                System.out.printf("     still running %,d ms later%n", step * pause);
+                System.out.printf("  still running %,d ms after the others exited%n",
+                        step * pause);
             }
             System.out.println(fixed.process().isAlive()
                     ? "  -> we end it: destroyForcibly()" : "  -> the JVM exited");
         }  // ChildJvm.close() kills a child that is still running
     }
 
-    static void show(String title, Lifecycle.ChildJvm child, String verdict) {
+    static void show(String title, ForgottenPool.ChildJvm child, long limit)
+            throws InterruptedException {
+        boolean exited = child.exitsWithin(limit);  // then all it printed has been read
         System.out.println(title);
         child.output().forEach(line -> System.out.println("  " + line));
-        System.out.println("  -> " + verdict);
+        System.out.println(exited ? "  -> the JVM exited" : "  -> the JVM still runs");
     }
 }
 
@@ -153,31 +162,28 @@ class LeakWatch {
 
 // %% [markdown]
 // A JVM exits once its last non-daemon thread has ended (`daemon_threads`). `close()`
-// ended the fixed pool's worker, so that JVM exited. A `ForkJoinPool`'s workers are
-// daemon threads, so the forgotten work-stealing pool did not hold its JVM either. The
+// ended one fixed pool's worker; a `ForkJoinPool`'s workers are daemon threads. The
 // forgotten fixed pool's worker, `pool-1-thread-1`, is no daemon: parked in its queue's
-// `take()`, it waits for a task nobody will submit, and its JVM waits for it. A pool
-// that never ran a task has no worker yet; once it has, how long a forgotten pool holds
-// the JVM depends on the pool (see `Executors` in the JDK's source):
+// `take()`, it waits for a task nobody will submit, and its JVM waits for it. How long a
+// forgotten pool that has started workers holds its JVM depends on the pool (JDK source):
 //
 // | forgotten pool | its idle workers | the JVM exits |
 // |---|---|---|
-// | `newFixedThreadPool`, `newScheduledThreadPool` | wait for ever: core threads never time out | never |
-// | `newSingleThreadExecutor` | the same, but a `Cleaner` shuts the pool down once a GC finds it unreachable | only if a GC runs, which an idle JVM may never do |
-// | `newCachedThreadPool` | end after 60 s without a task | about 60 s after its last task ends |
-// | `newWorkStealingPool` (any `ForkJoinPool`'s default workers), `newVirtualThreadPerTaskExecutor` | are daemon threads | at once, abandoning running tasks |
+// | `newFixedThreadPool`, `newScheduledThreadPool`, `newSingleThreadScheduledExecutor` | wait for ever: core threads never time out | never |
+// | `newSingleThreadExecutor` | the same, but a `Cleaner` shuts the pool down once a GC finds the executor unreachable | only after a GC, which an idle JVM may never run |
+// | `newCachedThreadPool` | end after 60 s without a task | about 60 s after its last task |
+// | `newWorkStealingPool` (a `ForkJoinPool`), `newVirtualThreadPerTaskExecutor` | are daemon threads | at once, abandoning running tasks |
 //
 // ## Ending a pool: `shutdown()`, `shutdownNow()`, `close()`
 //
-// `shutdown()` moves a `ThreadPoolExecutor` from `RUNNING` to `SHUTDOWN`: it refuses
-// new tasks, but the queue still drains. `shutdownNow()` moves it to `STOP`: it empties
-// the queue, hands the tasks back and interrupts the running ones. When the last worker
-// has gone it is `TERMINATED`. `close()` (Java 19+) is `shutdown()`, then
-// `awaitTermination()` until the pool has terminated, with no time limit.
-//
-// Each row: one worker, `worker-1`, whose running task waits on a closed gate (a
-// latch), and three tasks queued, all given by `submit()`. We end the pool one way, open
-// the gate (except after `shutdownNow()`), wait for the pool to terminate and read each
+// `shutdown()` takes a `ThreadPoolExecutor` from its run state `RUNNING` to `SHUTDOWN`:
+// it refuses new tasks, and the queue still drains. `shutdownNow()` takes it to `STOP`:
+// it interrupts the running tasks, empties the queue and hands those tasks back. With the
+// last worker gone it is `TERMINATED`. `close()` (Java 19+) is `shutdown()`, then
+// `awaitTermination()` until the pool has terminated, with no time limit. Each row below:
+// one worker, `worker-1`, whose running task waits on a closed gate (a latch), and three
+// tasks queued, all given by `submit()`. We end the pool one way, open the gate (not
+// after `shutdownNow()`), wait for the pool to terminate and read each task's
 // `Future.state()`. `close()` runs on a thread of its own, `closer`, which gets a pause
 // (300 ms, divided by `--speed`) to return: it cannot while the gate is closed.
 //
@@ -199,7 +205,7 @@ class PoolEndings {
                 if (!gate.await(limit, MILLISECONDS)) throw new TimeoutException();
                 return "ok";
             });
-            Lifecycle.await(started, limit);
+            Waits.await(started, limit);
             var queued = Stream.generate(() -> pool.submit(() -> "ok")).limit(3).toList();
             List<Runnable> handedBack = List.of();
             Thread closer = null;
@@ -244,24 +250,21 @@ class PoolEndings {
 
 // %% [markdown]
 // `shutdown()` and `shutdownNow()` returned at once; `close()` waited. After `shutdown()`
-// and `close()` every task ran. `shutdownNow()` interrupted the running task (its
-// `await` threw `InterruptedException`, which its `Future` holds), and handed the queued
-// tasks back unrun. Every ending refuses new tasks (`RejectedExecutionException`).
-//
-// The surprise is `RUNNING` for tasks that never started, in a pool that has
-// terminated. `Future.State.RUNNING` means "the task has not completed", and
-// `FutureTask.state()` returns it for a task still waiting in a queue too. These three
-// never will complete: a `get()` without a time limit would wait for ever. Each is the
-// very `FutureTask` that `submit()` returned, so `cancel(false)` completes it.
+// and `close()` every task ran. `shutdownNow()` interrupted the running task (its `await`
+// threw `InterruptedException`, which its `Future` holds) and handed the queued ones back
+// unrun. Every ending refuses new tasks (`RejectedExecutionException`). The surprise is
+// `RUNNING` for tasks that never started, in a terminated pool: `Future.State.RUNNING`
+// means "the task has not completed", and a `FutureTask` says it from `submit()` until it
+// completes, queued or running. These three never will: `get()` would wait for ever. Each
+// is the very `FutureTask` that `submit()` returned, so `cancel(false)` completes it.
 //
 // ## Ending a pool within a time limit
 //
-// `close()` waits as long as the tasks run. To end a pool within a bound, the recipe in
-// `ExecutorService`'s documentation has two phases: `shutdown()` and wait; then
-// `shutdownNow()` and wait again (its version also handles an interrupt of the waiting
-// thread). `shutdownNow()` can only *ask* a task to stop, by interrupting its worker.
-// Two tasks that run until stopped test the recipe: one keeps the request, one swallows
-// it. Each also stops once `cancelled` is set, the last resort.
+// `close()` waits as long as the tasks run. To end a pool within a bound,
+// `ExecutorService`'s documentation gives a recipe: `shutdown()` and wait; then
+// `shutdownNow()` and wait again. `shutdownNow()` can only *ask* a task to stop, by
+// interrupting its worker. Two tasks that run until stopped test the recipe: one keeps
+// the request, one swallows it; both also stop once `cancelled` is set, the last resort.
 
 // %%
 class BoundedShutdown {
@@ -295,16 +298,15 @@ class BoundedShutdown {
     }
 
     static void compare(double speed) throws InterruptedException {
-        long pause = Math.round(300 / speed);
-        System.out.printf("shutdownAndAwait(pool, %d ms) on a task that runs until "
-                + "stopped:%n", pause);
+        long pause = Math.round(300 / speed), limit = 10_000 + 10 * pause;
+        System.out.printf("shutdownAndAwait(pool, %d ms) on a looping task:%n", pause);
         for (boolean keeps : List.of(true, false)) {
             var started = new CountDownLatch(1);
             var cancelled = new AtomicBoolean();
             var pool = Executors.newFixedThreadPool(1);
             try {
                 pool.execute(longTask(keeps, started, new CountDownLatch(1), cancelled));
-                Lifecycle.await(started, 10_000);
+                Waits.await(started, limit);
                 String outcome = shutdownAndAwait(pool, pause);
                 System.out.printf("  a task that %-20s %s%n",
                         keeps ? "keeps the interrupt:" : "swallows it:", outcome);
@@ -313,7 +315,6 @@ class BoundedShutdown {
                 pool.close();
             }
         }
-        System.out.println("then each task's cancel flag was set: both pools terminated");
     }
 }
 
@@ -322,17 +323,17 @@ class BoundedShutdown {
 
 // %% [markdown]
 // Neither task ends in phase 1: `shutdown()` does not touch a running task. In phase 2
-// the one that keeps the request ends. The one that swallows it caught the interrupt
-// too, and went on: in a forgotten pool, it would keep the JVM running. Let
-// `InterruptedException` propagate (a `Callable` may throw it), or restore the flag.
+// the one that keeps the request ends; the one that swallows it caught the interrupt too,
+// and goes on: `close()` would wait for it for ever. Let `InterruptedException` propagate
+// (a `Callable` may throw it), or restore the flag and return.
 //
 // ## Pitfalls
 //
 // - **`awaitTermination()` without `shutdown()`** waits its full time, then says `false`.
 // - **A fixed pool per call** leaks a parked worker per call; the garbage collector
 //   cannot help: a live thread is a root, and each worker refers to its pool.
-// - **Futures that never complete**: those `shutdownNow()` hands back, and those an
-//   interrupted `close()` drops (it calls `shutdownNow()` and ignores what it returns).
+// - **Futures that never complete**: those `shutdownNow()` hands back, or that an
+//   interrupted `close()` drops (it calls `shutdownNow()`, ignoring what that returns).
 //
 // ## From Python
 //
@@ -356,9 +357,8 @@ class BoundedShutdown {
 // A pool's workers outlive its tasks, and a forgotten fixed pool keeps the JVM running
 // for ever: end every pool you create.
 //
-// Use try-with-resources (`close()`) for a pool whose life is one block; for a
-// long-lived one, `shutdown()`, `awaitTermination()` with a limit, then `shutdownNow()`,
-// whose interrupts your tasks must honour, and cancel the tasks it hands back.
+// Close a pool whose life is one block with try-with-resources; end a long-lived one with
+// `shutdown()`, a bounded wait, then `shutdownNow()`, whose interrupts tasks must honour.
 
 // %% [main]
 class executor_lifecycle {  // the entry point: `jbang executor_lifecycle --help`

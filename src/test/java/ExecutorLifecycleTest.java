@@ -37,7 +37,7 @@ class ExecutorLifecycleTest {
     // ---- which pools keep a JVM alive: child JVMs
 
     /** Polls a child's output (there is no event to wait on) until main has returned. */
-    private static void awaitMainReturns(Lifecycle.ChildJvm child) throws Exception {
+    private static void awaitMainReturns(ForgottenPool.ChildJvm child) throws Exception {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHILD_MS);
         while (!child.output().contains("main returns")) {
             if (!child.process().isAlive() && !child.reader().isAlive()) {
@@ -48,30 +48,37 @@ class ExecutorLifecycleTest {
         }
     }
 
+    /**
+     * The forgotten pool's JVM is started first; only once its main has returned do the
+     * other two start. They start, compile, run and exit while it has all that time to
+     * exit: if it is still alive after that, it is held, not merely slow.
+     */
     @Test
     @Timeout(300)  // three child JVMs compile their program on a shared, loaded machine
     void forgottenFixedPoolOutlivesTheJvmsThatClosedTheirPoolOrHadDaemonWorkers()
             throws Exception {
         Process forgotten;
-        try (var closed = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "close");
-             var forkJoin = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "forkjoin");
-             var fixed = Lifecycle.ChildJvm.start(ForgottenPool.PROGRAM, "fixed")) {
+        try (var fixed = ForgottenPool.start("fixed")) {
             forgotten = fixed.process();
-            assertTrue(closed.exitsWithin(CHILD_MS), "close(): " + closed.output());
-            assertTrue(forkJoin.exitsWithin(CHILD_MS), "forkjoin: " + forkJoin.output());
-            assertEquals(List.of("task ran on pool-1-thread-1, daemon: false",
-                    "main returns"), closed.output());
-            assertEquals(0, closed.process().exitValue());
-            assertTrue(forkJoin.output().getFirst().startsWith("task ran on ForkJoinPool-")
-                    && forkJoin.output().getFirst().endsWith(", daemon: true"),
-                    forkJoin.output().toString());
-            assertEquals("main returns", forkJoin.output().getLast());
-
-            awaitMainReturns(fixed);  // after the other two have exited
+            awaitMainReturns(fixed);
             assertEquals(List.of("task ran on pool-1-thread-1, daemon: false",
                     "main returns"), fixed.output());
-            assertFalse(fixed.exitsWithin(2_000), "past the end of main, still running");
-            assertTrue(forgotten.isAlive());
+            try (var closed = ForgottenPool.start("close");
+                 var forkJoin = ForgottenPool.start("forkjoin")) {
+                assertTrue(closed.exitsWithin(CHILD_MS), "close(): " + closed.output());
+                assertTrue(forkJoin.exitsWithin(CHILD_MS), "forkjoin: " + forkJoin.output());
+                assertEquals(List.of("task ran on pool-1-thread-1, daemon: false",
+                        "main returns"), closed.output());
+                assertEquals(0, closed.process().exitValue());
+                assertTrue(forkJoin.output().getFirst().startsWith("task ran on ForkJoinPool-")
+                        && forkJoin.output().getFirst().endsWith(", daemon: true"),
+                        forkJoin.output().toString());
+                assertEquals("main returns", forkJoin.output().getLast());
+                assertEquals(0, forkJoin.process().exitValue());
+            }
+            assertTrue(forgotten.isAlive(), "its main returned before the other two started,"
+                    + " and both have exited since");
+            assertFalse(fixed.exitsWithin(1_000), "and still running a second later");
         }  // ChildJvm.close(): destroyForcibly(), then waitFor()
         assertFalse(forgotten.isAlive(), "close() must leave no JVM behind");
     }
@@ -96,14 +103,21 @@ class ExecutorLifecycleTest {
     @Timeout(300)
     void forgottenSingleThreadExecutorEndsOnlyOnceAGcHasFoundItUnreachable()
             throws Exception {
-        try (var collected = Lifecycle.ChildJvm.start(SINGLE_THREAD_PROGRAM, "gc");
-             var idle = Lifecycle.ChildJvm.start(SINGLE_THREAD_PROGRAM, "no-gc")) {
-            assertTrue(collected.exitsWithin(CHILD_MS), "the Cleaner shut the pool down: "
-                    + collected.output());
-            assertEquals(List.of("main returns"), collected.output());
-            awaitMainReturns(idle);
-            assertFalse(idle.exitsWithin(2_000), "no GC, no Cleaner: still running");
+        Process idleProcess;
+        try (var idle = ForgottenPool.ChildJvm.start(SINGLE_THREAD_PROGRAM, List.of(),
+                "no-gc")) {
+            idleProcess = idle.process();
+            awaitMainReturns(idle);  // first: then the other JVM's whole life to exit
+            try (var collected = ForgottenPool.ChildJvm.start(SINGLE_THREAD_PROGRAM,
+                    List.of(), "gc")) {
+                assertTrue(collected.exitsWithin(CHILD_MS), "the Cleaner shut the pool "
+                        + "down: " + collected.output());
+                assertEquals(List.of("main returns"), collected.output());
+            }
+            assertTrue(idleProcess.isAlive(), "no GC, no Cleaner: still running");
+            assertFalse(idle.exitsWithin(1_000));
         }
+        assertFalse(idleProcess.isAlive(), "close() must leave no JVM behind");
     }
 
     @Test
@@ -296,10 +310,12 @@ class ExecutorLifecycleTest {
     @Test
     @Timeout(20)
     void shutdownAndAwaitEndsAnIdlePoolInPhaseOne() throws Exception {
-        var pool = Executors.newFixedThreadPool(1);
-        pool.submit(() -> "ok").get(LONG_MS, TimeUnit.MILLISECONDS);
-        assertEquals("ended by shutdown()", BoundedShutdown.shutdownAndAwait(pool, LONG_MS));
-        assertTrue(pool.isTerminated());
+        try (var pool = Executors.newFixedThreadPool(1)) {
+            pool.submit(() -> "ok").get(LONG_MS, TimeUnit.MILLISECONDS);
+            assertEquals("ended by shutdown()", BoundedShutdown.shutdownAndAwait(pool,
+                    LONG_MS));
+            assertTrue(pool.isTerminated());
+        }
     }
 
     @Test
