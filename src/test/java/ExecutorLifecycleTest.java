@@ -1,335 +1,362 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
-import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import support.Scripts;
 import support.Threads;
 
 /** What the `executor_lifecycle` lesson claims, proven. */
 class ExecutorLifecycleTest {
-    /** For waits that must time out: short, since nothing can make them succeed. */
-    private static final Duration SHORT = Duration.ofMillis(50);
     private static final long LONG_MS = Threads.LONG.toMillis();
+    private static final long SHORT_MS = 50;  // for waits that must time out
+    /** A child JVM compiles its program first: slow on a loaded machine. */
+    private static final long CHILD_MS = TimeUnit.SECONDS.toMillis(120);
 
-    // ---- the leak, in a child JVM and in-process
+    private static final Future.State RUNNING = Future.State.RUNNING;
+    private static final Future.State SUCCESS = Future.State.SUCCESS;
 
-    @Test
-    @Timeout(180)  // three child JVMs compile their source on a shared, loaded machine
-    void forgottenPoolKeepsTheChildJvmAliveWhileEndedPoolsLetItExit() throws Exception {
-        var runs = LeakedPoolChild.run(List.of(LeakedPoolChild.Ending.FORGOTTEN,
-                LeakedPoolChild.Ending.SHUTDOWN, LeakedPoolChild.Ending.CLOSE), SHORT);
+    // ---- which pools keep a JVM alive: child JVMs
 
-        var forgotten = runs.get(0);
-        assertFalse(forgotten.exited(), "waitFor(bound) must time out: " + forgotten);
-        assertTrue(forgotten.millisAfterMain() >= SHORT.toMillis(), forgotten.toString());
-        assertTrue(forgotten.output().contains("pool terminated: false"), forgotten.output()
-                .toString());
-        assertTrue(forgotten.output().stream().anyMatch(l -> l.startsWith("non-daemon")
-                && l.contains("pool-1-thread-1")), forgotten.output().toString());
-        var shutdown = runs.get(1);
-        assertTrue(shutdown.exited(), "shutdown() lets the JVM exit: " + shutdown);
-        var closed = runs.get(2);
-        assertTrue(closed.exited(), "close() lets the JVM exit: " + closed);
-        assertTrue(closed.output().contains("pool terminated: true"), closed.output()
-                .toString());
-        for (var run : runs) {  // run() destroys every child in its finally
-            assertFalse(ProcessHandle.of(run.pid()).map(ProcessHandle::isAlive).orElse(false),
-                    "child " + run.pid() + " is still alive");
-        }
-    }
-
-    @Test
-    @Timeout(20)
-    void poolPerCallLeaksOneWorkerPerCallUntilEachIsClosed() throws Exception {
-        assertEquals(4, PoolPerCallLeak.demo(4));
-        assertEquals(List.of(), PoolPerCallLeak.liveWorkers());
-    }
-
-    // ---- shutdown, shutdownNow, awaitTermination, close
-
-    @Test
-    @Timeout(20)
-    void shutdownReturnsAtOnceRunsTheQueuedTasksAndRefusesNewOnes() throws Exception {
-        try (var g = new GatedPool("t-shutdown", 3)) {
-            g.pool.shutdown();  // returns although the held task cannot end yet
-            assertTrue(g.pool.isShutdown());
-            assertFalse(g.pool.isTerminated());
-            assertThrows(RejectedExecutionException.class, () -> g.pool.execute(() -> { }));
-            assertEquals(0, g.queuedRan.get(), "the worker is still held");
-            g.open();
-            assertTrue(g.pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS));
-            assertEquals(1, g.heldFinished.get());
-            assertEquals(3, g.queuedRan.get(), "the queue drains after shutdown()");
-        }
-    }
-
-    @Test
-    @Timeout(20)
-    void shutdownNowReturnsExactlyTheNeverStartedTasksAndInterruptsTheRunningOne()
-            throws Exception {
-        try (var g = new GatedPool("t-now", 3)) {
-            List<Runnable> neverStarted = g.pool.shutdownNow();
-            assertEquals(g.queued, neverStarted);
-            for (int i = 0; i < neverStarted.size(); i++) {
-                assertTrue(g.queued.get(i) == neverStarted.get(i), "the very same tasks");
+    /** Polls a child's output (there is no event to wait on) until main has returned. */
+    private static void awaitMainReturns(ForgottenPool.ChildJvm child) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(CHILD_MS);
+        while (!child.output().contains("main returns")) {
+            if (!child.process().isAlive() && !child.reader().isAlive()) {
+                fail("the child ended before main returned: " + child.output());
             }
-            assertTrue(g.pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS));
-            assertEquals(1, g.heldInterrupted.get(), "the running task was interrupted");
-            assertEquals(0, g.heldFinished.get());
-            assertEquals(0, g.queuedRan.get(), "no queued task ran");
+            if (System.nanoTime() > deadline) fail("main never returned: " + child.output());
+            Thread.sleep(20);  // polling a process's output: it signals nothing
+        }
+    }
+
+    /**
+     * The forgotten pool's JVM is started first; only once its main has returned do the
+     * other two start. They start, compile, run and exit while it has all that time to
+     * exit: if it is still alive after that, it is held, not merely slow.
+     */
+    @Test
+    @Timeout(300)  // three child JVMs compile their program on a shared, loaded machine
+    void forgottenFixedPoolOutlivesTheJvmsThatClosedTheirPoolOrHadDaemonWorkers()
+            throws Exception {
+        Process forgotten;
+        try (var fixed = ForgottenPool.start("fixed")) {
+            forgotten = fixed.process();
+            awaitMainReturns(fixed);
+            assertEquals(List.of("task ran on pool-1-thread-1, daemon: false",
+                    "main returns"), fixed.output());
+            try (var closed = ForgottenPool.start("close");
+                 var forkJoin = ForgottenPool.start("forkjoin")) {
+                assertTrue(closed.exitsWithin(CHILD_MS), "close(): " + closed.output());
+                assertTrue(forkJoin.exitsWithin(CHILD_MS), "forkjoin: " + forkJoin.output());
+                assertEquals(List.of("task ran on pool-1-thread-1, daemon: false",
+                        "main returns"), closed.output());
+                assertEquals(0, closed.process().exitValue());
+                assertTrue(forkJoin.output().getFirst().startsWith("task ran on ForkJoinPool-")
+                        && forkJoin.output().getFirst().endsWith(", daemon: true"),
+                        forkJoin.output().toString());
+                assertEquals("main returns", forkJoin.output().getLast());
+                assertEquals(0, forkJoin.process().exitValue());
+            }
+            assertTrue(forgotten.isAlive(), "its main returned before the other two started,"
+                    + " and both have exited since");
+            assertFalse(fixed.exitsWithin(1_000), "and still running a second later");
+        }  // ChildJvm.close(): destroyForcibly(), then waitFor()
+        assertFalse(forgotten.isAlive(), "close() must leave no JVM behind");
+    }
+
+    private static final String SINGLE_THREAD_PROGRAM = """
+            import java.util.concurrent.*;
+            class Child {
+                static void useAndForget() throws Exception {
+                    ExecutorService pool = Executors.newSingleThreadExecutor();
+                    pool.submit(() -> "ok").get(10, TimeUnit.SECONDS);
+                }  // the executor is unreachable from here on
+
+                public static void main(String[] args) throws Exception {
+                    useAndForget();
+                    if (args[0].equals("gc")) System.gc();
+                    System.out.println("main returns");
+                }
+            }
+            """;
+
+    @Test
+    @Timeout(300)
+    void forgottenSingleThreadExecutorEndsOnlyOnceAGcHasFoundItUnreachable()
+            throws Exception {
+        Process idleProcess;
+        try (var idle = ForgottenPool.ChildJvm.start(SINGLE_THREAD_PROGRAM, List.of(),
+                "no-gc")) {
+            idleProcess = idle.process();
+            awaitMainReturns(idle);  // first: then the other JVM's whole life to exit
+            try (var collected = ForgottenPool.ChildJvm.start(SINGLE_THREAD_PROGRAM,
+                    List.of(), "gc")) {
+                assertTrue(collected.exitsWithin(CHILD_MS), "the Cleaner shut the pool "
+                        + "down: " + collected.output());
+                assertEquals(List.of("main returns"), collected.output());
+            }
+            assertTrue(idleProcess.isAlive(), "no GC, no Cleaner: still running");
+            assertFalse(idle.exitsWithin(1_000));
+        }
+        assertFalse(idleProcess.isAlive(), "close() must leave no JVM behind");
+    }
+
+    @Test
+    @Timeout(20)
+    void idleWorkersOfFixedAndScheduledPoolsNeverTimeOutCachedOnesAfter60Seconds() {
+        try (var fixed = (ThreadPoolExecutor) Executors.newFixedThreadPool(2);
+             var cached = (ThreadPoolExecutor) Executors.newCachedThreadPool();
+             var scheduled = (ScheduledThreadPoolExecutor) Executors
+                     .newScheduledThreadPool(2)) {
+            assertEquals(0, fixed.getPoolSize(), "no task yet, so no worker yet");
+            assertEquals(fixed.getCorePoolSize(), fixed.getMaximumPoolSize());
+            assertFalse(fixed.allowsCoreThreadTimeOut(), "core threads wait for ever");
+            assertEquals(2, scheduled.getCorePoolSize());
+            assertFalse(scheduled.allowsCoreThreadTimeOut());
+            assertEquals(0, cached.getCorePoolSize(), "every worker may time out...");
+            assertEquals(60, cached.getKeepAliveTime(TimeUnit.SECONDS), "...after 60 s");
         }
     }
 
     @Test
     @Timeout(20)
-    void awaitTerminationIsFalseWhileATaskIsHeldAndTrueOnceReleased() throws Exception {
-        try (var g = new GatedPool("t-await", 2)) {
-            g.pool.shutdown();
-            assertFalse(g.pool.awaitTermination(SHORT.toMillis(), TimeUnit.MILLISECONDS));
-            assertFalse(g.pool.isTerminated());
-            g.open();
-            assertTrue(g.pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS));
+    void onlyForkJoinAndVirtualThreadWorkersAreDaemons() throws Exception {
+        List<Supplier<ExecutorService>> nonDaemon = List.of(
+                () -> Executors.newFixedThreadPool(1), Executors::newSingleThreadExecutor,
+                Executors::newCachedThreadPool, () -> Executors.newScheduledThreadPool(1));
+        for (var pool : nonDaemon) assertFalse(workerIsDaemon(pool.get()));
+        assertTrue(workerIsDaemon(Executors.newWorkStealingPool(1)));
+        assertTrue(workerIsDaemon(Executors.newVirtualThreadPerTaskExecutor()));
+    }
+
+    private static boolean workerIsDaemon(ExecutorService pool) throws Exception {
+        try (pool) {
+            return pool.submit(() -> Thread.currentThread().isDaemon())
+                    .get(LONG_MS, TimeUnit.MILLISECONDS);
         }
     }
 
+    // ---- shutdown(), shutdownNow(), close(): the lesson's scene
+
+    private static List<Future.State> states(List<? extends Future<?>> futures) {
+        return futures.stream().map(Future::state).toList();
+    }
+
     @Test
     @Timeout(20)
-    void awaitTerminationWithoutShutdownTimesOutOnAnIdlePool() throws Exception {
-        try (var g = new GatedPool("t-idle", 2)) {
-            g.open();
-            LifecycleWaits.until(() -> g.queuedRan.get() == 2, "the queue never ran");
-            assertFalse(g.pool.awaitTermination(SHORT.toMillis(), TimeUnit.MILLISECONDS));
-            assertFalse(g.refusesNewTask(), "an idle pool still takes new tasks");
+    void shutdownReturnsAtOnceAndTheQueuedTasksStillRun() throws Exception {
+        var row = PoolEndings.scene("shutdown()", SHORT_MS);
+        assertFalse(row.waited());
+        assertEquals(SUCCESS, row.running().state());
+        assertEquals(List.of(SUCCESS, SUCCESS, SUCCESS), states(row.queued()));
+        assertEquals(List.of(), row.handedBack());
+    }
+
+    @Test
+    @Timeout(20)
+    void shutdownNowInterruptsTheTaskAndHandsBackTheQueuedFuturesStillRunning()
+            throws Exception {
+        var row = PoolEndings.scene("shutdownNow()", SHORT_MS);
+        assertEquals(Future.State.FAILED, row.running().state());
+        assertInstanceOf(InterruptedException.class, row.running().exceptionNow());
+        assertEquals(List.of(RUNNING, RUNNING, RUNNING), states(row.queued()),
+                "never started, never completed, in a terminated pool");
+        assertEquals(3, row.handedBack().size());
+        for (int i = 0; i < 3; i++) {
+            assertSame(row.queued().get(i), row.handedBack().get(i), "the very FutureTask");
         }
+        assertThrows(java.util.concurrent.TimeoutException.class,
+                () -> row.queued().getFirst().get(SHORT_MS, TimeUnit.MILLISECONDS));
+        row.handedBack().forEach(task -> ((Future<?>) task).cancel(false));
+        assertEquals(List.of(Future.State.CANCELLED, Future.State.CANCELLED,
+                Future.State.CANCELLED), states(row.queued()));
+        assertThrows(CancellationException.class, () -> row.queued().getFirst().get());
     }
 
     @Test
     @Timeout(20)
-    void tableRowsForShutdownAndShutdownNow() throws Exception {
-        assertEquals(new PoolEndings.Row("shutdown()", false, "finished", 3, 0, 0, true,
-                false), PoolEndings.shutdown(3));
-        assertEquals(new PoolEndings.Row("shutdownNow()", false, "interrupted", 0, 3, 3,
-                true, false), PoolEndings.shutdownNow(3));
-    }
-
-    @Test
-    @Timeout(20)
-    void closeWaitsForTheHeldTaskThenEverythingHasRun() throws Exception {
-        var row = PoolEndings.close(3, false);
-        assertTrue(row.callerWaited(), "close() was still waiting with the gate closed");
-        assertEquals("finished", row.heldTask());
-        assertEquals(3, row.queuedRan());
-        assertTrue(row.refusedNew());
-        assertFalse(row.closerFlag());
-    }
-
-    @Test
-    @Timeout(20)
-    void interruptedCloseStopsThePoolAndSetsTheClosersFlagAgain() throws Exception {
-        var row = PoolEndings.close(3, true);
-        assertTrue(row.callerWaited());
-        assertEquals("interrupted", row.heldTask(), "close() fell back to shutdownNow()");
-        assertEquals(0, row.queuedRan());
-        assertEquals(3, row.neverRan(), "the queued tasks were dropped");
-        assertTrue(row.closerFlag(), "close() restores the closer's interrupt flag");
+    void closeWaitsForTheTasksThenEveryTaskHasRun() throws Exception {
+        var row = PoolEndings.scene("close()", SHORT_MS);
+        assertTrue(row.waited(), "close() cannot return while the gate is closed");
+        assertEquals(SUCCESS, row.running().state());
+        assertEquals(List.of(SUCCESS, SUCCESS, SUCCESS), states(row.queued()));
     }
 
     @Test
     @Timeout(30)
-    void shutdownAndCloseRunEveryTaskUnderLoad() throws Exception {
-        try (var g = new GatedPool("t-many", 20_000)) {
-            g.pool.shutdown();
-            g.open();
-            LifecycleWaits.terminated(g.pool);
-            assertEquals(20_000, g.queuedRan.get());
+    void endingsSectionPrintsTheTableAndStopSectionTheOutcomes() throws Exception {
+        var run = Scripts.compiled("executor_lifecycle", "endings", "stop");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.contains("shutdown()     returned SUCCESS                      "
+                + "[SUCCESS, SUCCESS, SUCCESS]"), run.stdout());
+        assertTrue(lines.contains("shutdownNow()  returned FAILED: InterruptedException "
+                + "[RUNNING, RUNNING, RUNNING]"), run.stdout());
+        assertTrue(lines.contains("close()        waited   SUCCESS                      "
+                + "[SUCCESS, SUCCESS, SUCCESS]"), run.stdout());
+        assertTrue(lines.contains("cancel(false) on the 3 tasks it handed back: "
+                + "[CANCELLED, CANCELLED, CANCELLED]"), run.stdout());
+        assertTrue(lines.contains("  a task that keeps the interrupt: ended by shutdownNow()"),
+                run.stdout());
+        assertTrue(lines.contains("  a task that swallows it:         still running after "
+                + "both"), run.stdout());
+    }
+
+    // ---- claims the prose makes beyond the scene
+
+    /** One worker held by a running task on a closed gate, and three tasks queued. */
+    private record Held(ExecutorService pool, CountDownLatch gate, Future<String> running,
+            List<Future<String>> queued) implements AutoCloseable {
+        static Held start(String name) {
+            var pool = Executors.newFixedThreadPool(1,
+                    Thread.ofPlatform().name(name + "-", 1).factory());
+            var started = new CountDownLatch(1);
+            var gate = new CountDownLatch(1);
+            Future<String> running = pool.submit(() -> {
+                started.countDown();
+                gate.await();  // ended by the gate, or by an interrupt
+                return "ok";
+            });
+            Threads.await(started);
+            var queued = new ArrayList<Future<String>>();
+            for (int i = 0; i < 3; i++) queued.add(pool.submit(() -> "ok"));
+            return new Held(pool, gate, running, queued);
         }
-        var ran = new AtomicInteger();
-        try (var pool = Executors.newFixedThreadPool(4,
-                Thread.ofPlatform().name("t-close-", 1).factory())) {
-            for (int i = 0; i < 50_000; i++) pool.execute(ran::incrementAndGet);
-        }
-        assertEquals(50_000, ran.get());
-    }
 
-    // ---- rejection policies: one blocked worker, a full queue of 2, then 3 more
-
-    @Test
-    @Timeout(20)
-    void abortPolicyThrowsAtTheSubmitterAndAfterShutdown() throws Exception {
-        var r = RejectionPolicies.run(new ThreadPoolExecutor.AbortPolicy(), 3);
-        assertEquals(List.of(0, 1, 2), r.ran());
-        assertEquals(List.of(3, 4, 5), r.thrown());
-        assertEquals(List.of(), r.dropped());
-        assertEquals("throws RejectedExecutionException", r.afterShutdown());
-    }
-
-    @Test
-    @Timeout(20)
-    void callerRunsPolicyRunsTheOverflowOnTheSubmittingThread() throws Exception {
-        var r = RejectionPolicies.run(new ThreadPoolExecutor.CallerRunsPolicy(), 3);
-        assertEquals(List.of(3, 4, 5, 0, 1, 2), r.ran(), "the caller ran 3-5 at once");
-        assertEquals(List.of(3, 4, 5), r.onCaller());
-        assertEquals(List.of(), r.thrown());
-        assertEquals("dropped silently", r.afterShutdown(), "not run once shut down");
-    }
-
-    @Test
-    @Timeout(20)
-    void discardPolicyDropsTheNewTasksSilently() throws Exception {
-        var r = RejectionPolicies.run(new ThreadPoolExecutor.DiscardPolicy(), 3);
-        assertEquals(List.of(0, 1, 2), r.ran());
-        assertEquals(List.of(), r.thrown());
-        assertEquals(List.of(3, 4, 5), r.dropped());
-        assertEquals("dropped silently", r.afterShutdown());
-    }
-
-    @Test
-    @Timeout(20)
-    void discardOldestPolicyDropsTheOldestQueuedTasks() throws Exception {
-        var r = RejectionPolicies.run(new ThreadPoolExecutor.DiscardOldestPolicy(), 3);
-        assertEquals(List.of(0, 4, 5), r.ran());
-        assertEquals(List.of(1, 2, 3), r.dropped());
-        assertEquals(List.of(), r.thrown());
-        assertEquals("dropped silently", r.afterShutdown());
-    }
-
-    @Test
-    @Timeout(20)
-    void aSubmittedTaskThatIsDiscardedLeavesAFutureThatNeverCompletes() throws Exception {
-        Future<String> lost = RejectionPolicies.droppedFuture(SHORT);
-        assertFalse(lost.isDone());
-        assertEquals(Future.State.RUNNING, lost.state());
-    }
-
-    // ---- interruption etiquette
-
-    @Test
-    @Timeout(20)
-    void aTaskThatSwallowsTheInterruptSurvivesShutdownNowUntilItsFlagIsSet()
-            throws Exception {
-        var task = new InterruptEtiquette.LongTask(false, 1);
-        ExecutorService pool = Executors.newFixedThreadPool(1,
-                Thread.ofPlatform().name("t-swallow-", 1).factory());
-        try {
-            pool.execute(task);
-            await(task.started);
+        @Override
+        public void close() {  // whatever a test did: the gate opens and the pool ends
+            gate.countDown();
             pool.shutdownNow();
-            LifecycleWaits.until(() -> task.interruptsCaught.get() == 1,
-                    "the interrupt never reached the task");
-            assertFalse(pool.awaitTermination(SHORT.toMillis(), TimeUnit.MILLISECONDS),
-                    "the interrupt was swallowed: the task runs on");
+            pool.close();
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void everyEndingRefusesNewTasksAtOnce() throws Exception {
+        try (var held = Held.start("refuse-shutdown")) {
+            held.pool().shutdown();
+            assertThrows(RejectedExecutionException.class, () -> held.pool().execute(() -> { }));
+        }
+        try (var held = Held.start("refuse-now")) {
+            held.pool().shutdownNow();
+            assertThrows(RejectedExecutionException.class, () -> held.pool().execute(() -> { }));
+        }
+        try (var held = Held.start("refuse-close")) {
+            Thread closer = Thread.ofPlatform().name("closer").start(held.pool()::close);
+            Threads.awaitState(closer, Thread.State.TIMED_WAITING);  // in awaitTermination
+            assertTrue(held.pool().isShutdown());
+            assertThrows(RejectedExecutionException.class, () -> held.pool().execute(() -> { }));
+            held.gate().countDown();
+            Threads.joinAll(List.of(closer));
+            assertTrue(held.pool().isTerminated());
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void interruptedCloseStopsTheTaskDropsTheQueueAndSetsTheFlagAgain() throws Exception {
+        try (var held = Held.start("close-interrupted")) {
+            var flagAfterClose = new AtomicBoolean();
+            Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+                held.pool().close();
+                flagAfterClose.set(Thread.currentThread().isInterrupted());
+            });
+            Threads.awaitState(closer, Thread.State.TIMED_WAITING);
+            closer.interrupt();
+            Threads.joinAll(List.of(closer));
+            assertTrue(flagAfterClose.get(), "close() sets its caller's flag again");
+            assertTrue(held.pool().isTerminated());
+            assertInstanceOf(InterruptedException.class, held.running().exceptionNow());
+            assertEquals(List.of(RUNNING, RUNNING, RUNNING), states(held.queued()),
+                    "dropped: never run, never completed, handed to no one");
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void awaitTerminationWithoutShutdownTimesOutOnAnIdlePoolThatStillTakesTasks()
+            throws Exception {
+        try (var pool = Executors.newFixedThreadPool(1)) {
+            pool.submit(() -> "ok").get(LONG_MS, TimeUnit.MILLISECONDS);
+            assertFalse(pool.awaitTermination(SHORT_MS, TimeUnit.MILLISECONDS));
+            assertFalse(pool.isShutdown());
+            assertEquals("again", pool.submit(() -> "again").get(LONG_MS,
+                    TimeUnit.MILLISECONDS));
+        }
+    }
+
+    // ---- ending a pool within a time limit
+
+    @Test
+    @Timeout(20)
+    void shutdownAndAwaitEndsAnIdlePoolInPhaseOne() throws Exception {
+        try (var pool = Executors.newFixedThreadPool(1)) {
+            pool.submit(() -> "ok").get(LONG_MS, TimeUnit.MILLISECONDS);
+            assertEquals("ended by shutdown()", BoundedShutdown.shutdownAndAwait(pool,
+                    LONG_MS));
+            assertTrue(pool.isTerminated());
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void aTaskThatKeepsTheInterruptEndsInPhaseTwo() throws Exception {
+        var started = new CountDownLatch(1);
+        var interrupted = new CountDownLatch(1);
+        var cancelled = new AtomicBoolean();
+        var pool = Executors.newFixedThreadPool(1);
+        try {
+            pool.execute(BoundedShutdown.longTask(true, started, interrupted, cancelled));
+            Threads.await(started);
+            // phase 1 times out (2 s); phase 2 returns as soon as the pool has terminated
+            assertEquals("ended by shutdownNow()", BoundedShutdown.shutdownAndAwait(pool,
+                    2_000));
+            assertEquals(0, interrupted.getCount(), "it caught the interrupt");
         } finally {
-            task.cancelled = true;
+            cancelled.set(true);  // only matters if an assertion failed
+            pool.close();
+        }
+    }
+
+    @Test
+    @Timeout(20)
+    void aTaskThatSwallowsTheInterruptSurvivesBothPhasesUntilCancelled() throws Exception {
+        var started = new CountDownLatch(1);
+        var interrupted = new CountDownLatch(1);
+        var cancelled = new AtomicBoolean();
+        var pool = Executors.newFixedThreadPool(1);
+        try {
+            pool.execute(BoundedShutdown.longTask(false, started, interrupted, cancelled));
+            Threads.await(started);
+            assertEquals("still running after both", BoundedShutdown.shutdownAndAwait(pool,
+                    SHORT_MS));
+            Threads.await(interrupted);  // it did receive shutdownNow()'s interrupt...
+            assertFalse(pool.awaitTermination(SHORT_MS, TimeUnit.MILLISECONDS),
+                    "...and carried on");
+        } finally {
+            cancelled.set(true);
             assertTrue(pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS),
                     "the cancel flag stops it");
-        }
-        assertEquals(1, task.interruptsCaught.get());
-    }
-
-    @Test
-    @Timeout(20)
-    void aTaskThatRestoresTheFlagStopsOnShutdownNow() throws Exception {
-        var task = new InterruptEtiquette.LongTask(true, 1);
-        ExecutorService pool = Executors.newFixedThreadPool(1,
-                Thread.ofPlatform().name("t-polite-", 1).factory());
-        try {
-            pool.execute(task);
-            await(task.started);
-            pool.shutdownNow();
-            assertTrue(pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS));
-            assertEquals(1, task.interruptsCaught.get());
-        } finally {
-            task.cancelled = true;  // in case the assertion failed: never leak the worker
-            pool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS);
-        }
-    }
-
-    @Test
-    @Timeout(20)
-    void boundedShutdownReportsEachOutcome() throws Exception {
-        var idle = Executors.newFixedThreadPool(1);
-        idle.execute(() -> { });
-        assertEquals(BoundedShutdown.Outcome.DRAINED,
-                BoundedShutdown.shutdownAndAwait(idle, Threads.LONG, Threads.LONG));
-
-        var polite = new InterruptEtiquette.LongTask(true, 1);
-        var politePool = Executors.newFixedThreadPool(1);
-        politePool.execute(polite);
-        await(polite.started);
-        assertEquals(BoundedShutdown.Outcome.INTERRUPTED,
-                BoundedShutdown.shutdownAndAwait(politePool, SHORT, Threads.LONG));
-
-        var rude = new InterruptEtiquette.LongTask(false, 1);
-        var rudePool = Executors.newFixedThreadPool(1);
-        try {
-            rudePool.execute(rude);
-            await(rude.started);
-            assertEquals(BoundedShutdown.Outcome.STUCK,
-                    BoundedShutdown.shutdownAndAwait(rudePool, SHORT, SHORT));
-        } finally {
-            rude.cancelled = true;
-            assertTrue(rudePool.awaitTermination(LONG_MS, TimeUnit.MILLISECONDS));
-        }
-    }
-
-    @Test
-    @Timeout(20)
-    void etiquetteDemoCleansUpTheSwallowingTask() throws Exception {
-        var task = new InterruptEtiquette.LongTask(false, 1);
-        var report = InterruptEtiquette.stop(task, SHORT);
-        assertEquals(BoundedShutdown.Outcome.STUCK, report.outcome());
-        assertTrue(task.cancelled, "stop() set the cancel flag in its finally");
-        // stop() returned only after its pool terminated; NoLeakedThreads checks the rest
-    }
-
-    // ---- the command line
-
-    @Test
-    void optionsHaveDefaultsAndScaleThePatience() {
-        assertEquals(new executor_lifecycle.Options(500, 3, 5, 1.0),
-                executor_lifecycle.parse());
-        assertEquals(7, executor_lifecycle.parse("--queued", "7").queued());
-        assertEquals(Duration.ofMillis(250),
-                executor_lifecycle.parse("--speed", "2").patience());
-        assertEquals(Duration.ofMillis(100),
-                executor_lifecycle.parse("--speed", "20").patience(), "never below 100 ms");
-        assertEquals(Duration.ofMillis(2000),
-                executor_lifecycle.parse("--speed", "0.25").patience());
-        assertNull(executor_lifecycle.parse("--calls", "2", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--queued wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> executor_lifecycle.parse("--queued", "0")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> executor_lifecycle.parse("--bogus", "1")).getMessage());
-        assertEquals("--patience needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> executor_lifecycle.parse("--patience")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> executor_lifecycle.parse("--speed", "fast")).getMessage());
-    }
-
-    private static void await(CountDownLatch latch) throws InterruptedException {
-        if (!latch.await(LONG_MS, TimeUnit.MILLISECONDS)) {
-            throw new AssertionError("latch never opened");
         }
     }
 }
