@@ -26,15 +26,14 @@ import java.util.stream.*;
 // %% [markdown]
 // ## A heartbeat in a JVM of its own
 //
-// Whether a JVM exits can only be watched from outside, so the lesson runs a small
-// program, `Child`, in child JVMs. Its thread `heartbeat` prints `heartbeat 1`,
-// `heartbeat 2`, ... a beat apart, for ever, and says so if interrupted or in its
-// `finally`. `main` starts it, registers a shutdown hook (the thread `hook`, see
-// below) that reports whether the heartbeat is alive, waits for the first beat and
-// returns. Arguments: the heartbeat's kind, the beat in ms, and `stop` to make the
-// hook also interrupt the heartbeat and wait for it. `ChildJvm` runs `java Child.java
-// args` (the JDK's source-file mode) and collects what the child prints; `follow`
-// prints it as it arrives. Every wait has a limit; closing a `ChildJvm` kills its JVM.
+// Whether a JVM exits can only be seen from outside, so the lesson runs a small
+// program, `Child`, in JVMs of its own. Its thread `heartbeat` prints `heartbeat 1`,
+// `heartbeat 2`, ... a beat apart, for ever, and says so when interrupted and in its
+// `finally`. `main` registers a shutdown hook (the thread `hook`, below) that says
+// whether the heartbeat is alive, starts the heartbeat, waits for its first beat and
+// returns. Arguments: the heartbeat's kind, the beat in ms, and `stop` (the hook then
+// interrupts and joins the heartbeat). `ChildJvm` runs `java Child.java args`
+// (source-file mode) and collects its output; `follow` prints it as it comes.
 
 // %%
 class Heartbeat {
@@ -86,14 +85,16 @@ class Heartbeat {
 class JvmWatch {
     static final long START_MILLIS = 60_000;  // starting a JVM, on a loaded machine
 
-    /** A small program run in a JVM of its own (`java Child.java args...`). */
+    /** A small program run in a JVM of its own (`java <jvmOptions> Child.java args`). */
     record ChildJvm(Process process, List<String> output, Thread reader)
             implements AutoCloseable {
-        static ChildJvm start(String source, String... args) throws IOException {
+        static ChildJvm start(String source, List<String> jvmOptions, String... args)
+                throws IOException {
             Path file = Files.createTempDirectory("child").resolve("Child.java");
             Files.writeString(file, source);
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
+            command.addAll(1, jvmOptions);  // before the program's file
             command.addAll(List.of(args));
             Process process = new ProcessBuilder(command).redirectErrorStream(true)
                     .start();
@@ -143,11 +144,11 @@ class JvmWatch {
 // %% [markdown]
 // ## Daemon or not: who keeps the JVM alive
 //
-// Two children, one after the other; only the heartbeat's daemon flag differs. A JVM
-// starts its shutdown when its last *non-daemon* thread has ended (`Runtime` javadoc,
-// "Shutdown Sequence"). In the daemon child that is `main`: the hook runs, sees the
-// heartbeat alive, and the JVM halts, where every thread just stops: no exception, no
-// `finally`, no try-with-resources closing. In the other child no shutdown begins:
+// Two children, one after the other, differ only in the heartbeat's daemon flag. A JVM
+// begins its shutdown when its last *non-daemon* thread has ended (`Runtime` javadoc,
+// "Shutdown Sequence"). In the daemon child that is `main`: the hook runs and sees the
+// heartbeat alive, then the JVM terminates and every thread just stops: no exception,
+// no `finally`, no try-with-resources closing. In the other child no shutdown begins:
 // the parent watches three more beats and kills it.
 //
 // @diagram daemon_threads-jvm-exit
@@ -155,17 +156,25 @@ class JvmWatch {
 // %%
 class DaemonExit {
     static void demo(long beatMillis) throws Exception {
-        String beat = Long.toString(beatMillis);
-        try (var daemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, "daemon", beat)) {
+        try (var daemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "daemon",
+                Long.toString(beatMillis))) {
             finish(daemon, "daemon", 0);
         }
-        try (var nonDaemon =
-                     JvmWatch.ChildJvm.start(Heartbeat.CHILD, "non-daemon", beat)) {
-            JvmWatch.follow(nonDaemon, "non-daemon", 0, "heartbeat 4",
-                    JvmWatch.START_MILLIS + 4 * beatMillis);
+        try (var nonDaemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(),
+                "non-daemon", Long.toString(beatMillis))) {
+            afterMain(nonDaemon, "non-daemon", 3, beatMillis);
             System.out.printf("  %-10s   alive 3 beats after main returned: %s (killed "
                     + "now)%n", "non-daemon", nonDaemon.process().isAlive());
         }  // closing a ChildJvm kills its JVM
+    }
+
+    /** Follows the child to `main: returns`, then `beats` more beats; returns the index
+     *  after the last line printed. Only beats come before `main: returns`. */
+    static int afterMain(JvmWatch.ChildJvm child, String tag, int beats, long beatMillis)
+            throws InterruptedException {
+        int seen = JvmWatch.follow(child, tag, 0, "main: returns", JvmWatch.START_MILLIS);
+        return JvmWatch.follow(child, tag, seen, "heartbeat " + (seen - 1 + beats),
+                JvmWatch.START_MILLIS + (beats + 1) * beatMillis);
     }
 
     /** Follows the child to its end; prints and returns its exit status. */
@@ -195,11 +204,11 @@ class DaemonExit {
 // ## Who is a daemon?
 //
 // A new platform thread takes its flag from the thread that *creates* it, by a
-// constructor or by a `Thread.Builder` that does not set it: threads made by `main`
-// are non-daemon, threads made by a daemon are daemons. A factory may decide for
-// itself: `Executors.defaultThreadFactory()` always makes non-daemon threads (a
-// forgotten pool keeps the JVM alive: see `executor_lifecycle`); a `ForkJoinPool`,
-// the common one too, makes its workers daemons. Virtual threads are always daemons.
+// constructor or a `Thread.Builder` that does not set it: threads made by `main` are
+// non-daemon, those made by a daemon are daemons. A factory may decide for itself:
+// `Executors.defaultThreadFactory()` always makes non-daemon threads (a forgotten pool
+// keeps the JVM alive: see `executor_lifecycle`); every `ForkJoinPool` worker, the
+// common pool's too, is created a daemon. Virtual threads are always daemons.
 
 // %%
 class DaemonFlags {
@@ -232,11 +241,9 @@ class DaemonFlags {
     static void show() throws Exception {
         rows().forEach(r -> System.out.printf(r.daemon().startsWith("throws")
                 ? "  %2$s: %1$s%n" : "  %-10s  %s%n", r.daemon(), r.thread()));
-        System.out.printf("  common pool parallelism %d (%d processors); runAsync's "
-                + "default executor%n  is the common pool: %s%n",
-                ForkJoinPool.getCommonPoolParallelism(),
-                Runtime.getRuntime().availableProcessors(),
-                new CompletableFuture<>().defaultExecutor() == ForkJoinPool.commonPool());
+        System.out.printf("  common pool parallelism %d, on %d processors%n",
+                ForkJoinPool.getCommonPoolParallelism(), Runtime.getRuntime()
+                        .availableProcessors());
     }
 
     static Row row(String what, Thread t) {
@@ -244,12 +251,8 @@ class DaemonFlags {
     }
 
     static String outcome(Runnable change) {
-        try {
-            change.run();
-            return "accepted";
-        } catch (RuntimeException e) {
-            return "throws " + e.getClass().getSimpleName();
-        }
+        try { change.run(); return "accepted"; }
+        catch (RuntimeException e) { return "throws " + e.getClass().getSimpleName(); }
     }
 }
 
@@ -259,24 +262,24 @@ class DaemonFlags {
 // %% [markdown]
 // In a script "this thread" is `main`; in the notebook, cells run on the kernel's
 // thread (`Engine-thread-...`), non-daemon too. `runAsync(r)` ran on a common-pool
-// worker, a daemon: on JDK 25 its default executor is the common pool whatever its
-// parallelism (one set to 0 is raised to 2). The `defaultExecutor()` javadoc still
-// speaks of "one thread per async task": that was JDK 8 to 24, where
-// `ForkJoinPool.getCommonPoolParallelism() < 2` (by default, at most two processors)
-// made each async task a `new Thread` with its caller's flag (from `main`, non-daemon)
-// until JDK-8319447 in JDK 25. A `runAsync` task nobody joins may be cut off: join it.
+// worker, a daemon: since JDK 25 (JDK-8319447) async methods without an executor always
+// use the common pool (a parallelism of 0 is raised to 2), though the javadoc of
+// `defaultExecutor()` still speaks of "one thread per async task". That was JDK 8 to 24
+// with a common-pool parallelism below 2 (the default on one or two processors): each
+// task got a `new Thread`, with the flag of the thread that submitted it. Now a
+// `runAsync` task nobody joins is cut off at exit: join it if its work must be done.
 //
 // ## Shutdown hooks: SIGTERM runs them, SIGKILL cannot
 //
 // `Runtime.getRuntime().addShutdownHook(thread)` registers an unstarted thread that
 // the JVM starts when its shutdown begins: when the last non-daemon thread ends (the
 // daemon child above), on `System.exit`, or on SIGTERM, SIGINT (Ctrl-C) or SIGHUP,
-// which the JVM turns into an exit with status 128 + the signal's number. It waits
-// for the hooks, then halts, non-daemon threads or not. SIGKILL (`kill -9`) cannot be
-// caught: the kernel ends the process, no Java code runs. Two children run a
-// non-daemon heartbeat whose hook stops it. The parent signals them through
-// `process.toHandle()`: on Linux and macOS `destroy()` sends SIGTERM and
-// `destroyForcibly()` SIGKILL (`Process.destroy()` would also close the pipe we read).
+// whose handlers exit with status 128 + the signal's number. When the hooks have ended
+// the JVM terminates, whatever threads still run. SIGKILL (`kill -9`) cannot be caught:
+// the kernel ends the process, no Java code runs. Two children run a non-daemon
+// heartbeat whose hook stops it. The parent signals them through `process.toHandle()`:
+// on Linux and macOS `destroy()` sends SIGTERM, `destroyForcibly()` SIGKILL
+// (`Process.destroy()` would also close the pipe we read).
 //
 // @diagram daemon_threads-shutdown-hook
 
@@ -291,10 +294,9 @@ class Signals {
 
     static Ended end(String signal, Consumer<ProcessHandle> send, long beatMillis)
             throws Exception {
-        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, "non-daemon",
+        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "non-daemon",
                 Long.toString(beatMillis), "stop")) {
-            int seen = JvmWatch.follow(child, signal, 0, "heartbeat 3",
-                    JvmWatch.START_MILLIS + 3 * beatMillis);
+            int seen = DaemonExit.afterMain(child, signal, 2, beatMillis);
             System.out.printf("  %-10s   the parent sends %s%n", signal, signal);
             send.accept(child.process().toHandle());  // not Process.destroy(): see above
             int status = DaemonExit.finish(child, signal, seen);
@@ -307,9 +309,9 @@ class Signals {
 // var ended = Signals.demo(400);
 
 // %% [markdown]
-// After SIGTERM the hook found the heartbeat alive and interrupted it; its `catch` and
-// `finally` ran before the JVM halted with status 143. After SIGKILL the output stops:
-// no hook, no `finally`, status 137. Against that only durable state helps.
+// After SIGTERM the hook found the heartbeat alive and interrupted it: its `catch` and
+// `finally` ran, then the JVM ended with status 143. After SIGKILL the output just
+// stops: no hook, no `finally`, status 137; only what was already saved survives.
 //
 // ## Which one to use
 //
@@ -317,17 +319,15 @@ class Signals {
 // |---|---|
 // | may be dropped mid-step (heartbeat, cache refresh) | a daemon: `Thread.ofPlatform().daemon()` |
 // | must finish its job | non-daemon, or any thread you `join` before `main` returns |
-// | loops until told to stop, then cleans up | a shutdown hook that interrupts and joins it, with a limit |
+// | must clean up when the program ends | a shutdown hook that interrupts it and joins it, with a limit |
 //
 // ## Pitfalls
 //
 // - **A daemon is abandoned, not stopped.** No interrupt, no `finally`, no flush:
 //   never give one work whose half-done state does harm, like rewriting a file.
-// - **The flag is inherited.** A daemon's helpers are daemons. Set it before
-//   `start()`: afterwards `setDaemon` throws.
-// - **Hooks run at once, in no set order, and must end.** The JVM waits for all of
-//   them, and for no other thread: join with a timeout. `System.exit` in a hook
-//   blocks that hook for ever.
+// - **The flag is inherited**: a daemon's helpers are daemons. Set it before `start()`.
+// - **Hooks start together, in no set order, and must end.** The JVM waits for them and
+//   no other thread: join with a limit. `System.exit` in a hook blocks for ever.
 //
 // ## From Python
 //
@@ -335,8 +335,7 @@ class Signals {
 // |---|---|
 // | `threading.Thread(target=f, daemon=True)` | `Thread.ofPlatform().daemon().start(f)` |
 // | `t.daemon = True`, before `start()` | `t.setDaemon(true)`, before `start()` |
-// | the flag comes from the creating thread | the same |
-// | at exit: join non-daemon threads, drop daemons | the same |
+// | the flag comes from the creating thread; at exit, wait for non-daemons, drop daemons | the same |
 // | `atexit.register(f)` | `Runtime.getRuntime().addShutdownHook(new Thread(f))` |
 // | SIGTERM skips `atexit` (no handler by default) | SIGTERM runs the hooks |
 //
@@ -346,6 +345,8 @@ class Signals {
 //   and run `exit`: the child exits just as the daemon child did.
 // - In `Signals.end`, drop the argument `"stop"` and run `hooks`: after SIGTERM the
 //   hook still runs, but the heartbeat's `finally` no longer does.
+// - Run `java -Djava.util.concurrent.ForkJoinPool.common.parallelism=1
+//   jbang-scripts/daemon_threads.java flags`: `runAsync` still uses a common-pool daemon.
 //
 // ## Summary
 //
@@ -353,9 +354,8 @@ class Signals {
 // a daemon thread, and a daemon is cut off at exit without its `finally`.
 //
 // The flag comes from the creating thread unless set before `start()`; virtual threads
-// and common-pool workers (`runAsync`) are daemons, `Executors`' default threads not.
-// A shutdown hook runs on a normal exit and on SIGTERM, and can stop a worker cleanly;
-// nothing runs on SIGKILL.
+// and common-pool workers (`runAsync`) are daemons. A shutdown hook runs on a normal
+// exit and on SIGTERM, never on SIGKILL, and can stop a worker cleanly.
 
 // %% [main]
 class daemon_threads {  // the entry point, script only: `jbang daemon_threads --help`

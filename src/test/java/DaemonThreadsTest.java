@@ -34,7 +34,7 @@ class DaemonThreadsTest {
     @ValueSource(strings = {"daemon", "virtual"})
     @Timeout(120)
     void jvmExitsWhenMainReturnsAndCutsTheHeartbeatOff(String kind) throws Exception {
-        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, kind, MINUTE)) {
+        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), kind, MINUTE)) {
             assertTrue(child.exitsWithin(LIMIT), "exited by itself: " + child.output());
             assertEquals(0, child.process().exitValue());
             assertEquals(List.of("heartbeat 1", "main: returns", "hook: heartbeat alive true"),
@@ -43,12 +43,14 @@ class DaemonThreadsTest {
     }
 
     @Test
-    @Timeout(240)
+    @Timeout(300)
     void nonDaemonHeartbeatKeepsTheJvmAliveAfterMainReturns() throws Exception {
-        try (var nonDaemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, "non-daemon", "200")) {
-            JvmWatch.follow(nonDaemon, "non-daemon", 0, "main: returns", LIMIT);
+        try (var nonDaemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(),
+                "non-daemon", "200")) {
+            DaemonExit.afterMain(nonDaemon, "non-daemon", 1, 200);
             // The comparison: a whole JVM starts, returns from main and exits meanwhile.
-            try (var daemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, "daemon", "200")) {
+            try (var daemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "daemon",
+                    "200")) {
                 assertTrue(daemon.exitsWithin(LIMIT), "the comparison never exited");
             }
             // Re-checked after it: still running, and still beating.
@@ -62,10 +64,9 @@ class DaemonThreadsTest {
     }
 
     @Test
-    @Timeout(180)
+    @Timeout(300)
     void sigtermRunsTheHookThatStopsTheHeartbeatAndSigkillRunsNothing() throws Exception {
         assumeFalse(System.getProperty("os.name").startsWith("Windows"), "no signals");
-        // Beats a second apart: main has printed long before the third beat.
         var ended = Signals.demo(1_000);
         var term = ended.get(0);
         var kill = ended.get(1);
@@ -79,15 +80,32 @@ class DaemonThreadsTest {
                 "no hook, no finally");
     }
 
+    /** Without "stop" the hook leaves the heartbeat alone: after the hooks the JVM
+     *  terminates with the non-daemon heartbeat still running, and its finally never runs. */
     @Test
-    @Timeout(10)
+    @Timeout(180)
+    void afterTheHooksTheJvmTerminatesWhateverStillRuns() throws Exception {
+        assumeFalse(System.getProperty("os.name").startsWith("Windows"), "no signals");
+        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "non-daemon",
+                "1000")) {
+            DaemonExit.afterMain(child, "no stop", 1, 1_000);
+            child.process().toHandle().destroy();  // SIGTERM
+            assertTrue(child.exitsWithin(LIMIT), "SIGTERM ended it: " + child.output());
+            assertEquals(143, child.process().exitValue());
+            assertEquals(List.of("main: returns", "hook: heartbeat alive true"),
+                    withoutBeats(child.output()));
+        }
+    }
+
+    @Test
+    @Timeout(60)
     void flagsComeFromTheCreatorOrTheFactory() throws Exception {
         String mine = Thread.currentThread().isDaemon() ? "daemon" : "non-daemon";
+        assertEquals("non-daemon", mine, "JUnit runs this test on a non-daemon thread");
         var fromHere = DaemonFlags.rows().stream().map(DaemonFlags.Row::daemon).toList();
         assertEquals(List.of(mine, mine, "daemon", "daemon", "non-daemon", "daemon",
                 "daemon", "throws IllegalThreadStateException",
                 "throws IllegalArgumentException"), fromHere);
-        assertEquals("non-daemon", mine, "JUnit runs this test on a non-daemon thread");
 
         var fromDaemon = new ArrayList<DaemonFlags.Row>();  // read after the join
         Thread daemon = Thread.ofPlatform().daemon().start(() -> {
@@ -103,19 +121,8 @@ class DaemonThreadsTest {
                 "a daemon, and the thread it makes with new Thread(r)");
     }
 
-    @Test
-    @Timeout(10)
-    void runAsyncRunsOnADaemonCommonPoolWorker() throws Exception {
-        var rows = DaemonFlags.rows();
-        var runAsync = rows.stream().filter(r -> r.thread().startsWith("runAsync")).toList();
-        assertEquals(1, runAsync.size(), rows.toString());
-        assertTrue(runAsync.getFirst().thread().contains("'ForkJoinPool.commonPool-worker-"),
-                runAsync.toString());
-        assertEquals("daemon", runAsync.getFirst().daemon());
-    }
-
-    /** On JDK 25 runAsync uses the common pool at any parallelism; before, below 2 it
-     *  started a new Thread per task. Each parallelism gets a JVM of its own. */
+    /** In JDK 25 runAsync uses the common pool at any parallelism; up to JDK 24, below 2
+     *  it started a new Thread per task. Each parallelism gets a JVM of its own. */
     @ParameterizedTest(name = "parallelism {0}")
     @ValueSource(ints = {0, 1, 3})
     @Timeout(90)
@@ -138,8 +145,7 @@ class DaemonThreadsTest {
                     " +daemon +runAsync\\(r\\) ran on 'ForkJoinPool.commonPool-worker-\\d+'")),
                     printed);
             int raised = parallelism == 0 ? 2 : parallelism;  // asyncCommonPool(): 0 -> 2
-            assertTrue(printed.contains("common pool parallelism " + raised + " "), printed);
-            assertTrue(printed.contains("is the common pool: true"), printed);
+            assertTrue(printed.contains("common pool parallelism " + raised + ","), printed);
         } finally {
             Files.deleteIfExists(out);
         }
@@ -157,5 +163,10 @@ class DaemonThreadsTest {
                 run.stdout());
         assertEquals("  non-daemon   alive 3 beats after main returned: true (killed now)",
                 lines.getLast());
+        var afterMain = lines.subList(lines.indexOf("  non-daemon | main: returns") + 1,
+                lines.size() - 1).stream().filter(l -> !l.endsWith("(waiting for the JVM)"));
+        assertEquals(List.of("heartbeat", "heartbeat", "heartbeat"), afterMain.map(l ->
+                l.replaceAll("^  non-daemon \\| (heartbeat) \\d+$", "$1")).toList(),
+                "three beats after main returned, then the kill");
     }
 }
