@@ -1,192 +1,172 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.time.Duration;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import support.Scripts;
 import support.Threads;
 
 /**
- * What the `daemon_threads` lesson claims, proven. Most tests run the lesson's child JVM
- * and check what it printed and whether it exited, never how fast: a child's job is
- * either a minute long (so a child that exits cannot have finished it) or never ends.
+ * What the `daemon_threads` lesson claims, proven with its own child program and
+ * launcher. Whether a JVM exits is judged only against another JVM that did exit: a
+ * child that is merely slow never passes as "kept alive". No test depends on how fast
+ * anything is; every wait is bounded, generously (JvmWatch.START_MILLIS).
  */
 class DaemonThreadsTest {
-    private static final long A_MINUTE = 60_000;  // longer than any bound below
+    private static final String MINUTE = "60000";  // a beat no test waits for
+    private static final long LIMIT = JvmWatch.START_MILLIS;
 
-    @Test
+    /** The child's lines without its beats ("heartbeat 1", "heartbeat 2", ...). */
+    private static List<String> withoutBeats(List<String> output) {
+        return output.stream().filter(l -> !l.matches("heartbeat \\d+")).toList();
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @ValueSource(strings = {"daemon", "virtual"})
     @Timeout(120)
-    void jvmExitsWhileADaemonWorksAndAbandonsIt() throws Exception {
-        JvmExitWatch.Outcome o;
-        try (var child =
-                JvmExitWatch.Child.start("daemon", "daemon", A_MINUTE, "report")) {
-            child.awaitMainReturned();
-            assertTrue(child.awaitExit(JvmExitWatch.EXIT_LIMIT), "exited by itself");
-            o = child.finish();
+    void jvmExitsWhenMainReturnsAndCutsTheHeartbeatOff(String kind) throws Exception {
+        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), kind, MINUTE)) {
+            assertTrue(child.exitsWithin(LIMIT), "exited by itself: " + child.output());
+            assertEquals(0, child.process().exitValue());
+            assertEquals(List.of("heartbeat 1", "main: returns", "hook: heartbeat alive true"),
+                    child.output(), "the hook saw it alive; its finally never ran");
         }
-        assertEquals(0, o.exitCode(), o.lines().toString());
-        assertTrue(o.printed("worker: started"), o.lines().toString());
-        assertFalse(o.printed("worker: finished"), o.lines().toString());
-        assertFalse(o.printed("worker: finally ran"), "a daemon's finally never runs");
-        assertTrue(o.printed("hook: runs, worker alive: true"), o.lines().toString());
     }
 
     @Test
-    @Timeout(120)
-    void jvmExitsOnlyAfterItsNonDaemonWorkerEnds() throws Exception {
-        JvmExitWatch.Outcome o;
-        try (var child = JvmExitWatch.Child.start("platform", "platform", 50, "report")) {
-            o = child.finish();
+    @Timeout(300)
+    void nonDaemonHeartbeatKeepsTheJvmAliveAfterMainReturns() throws Exception {
+        try (var nonDaemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(),
+                "non-daemon", "200")) {
+            DaemonExit.afterMain(nonDaemon, "non-daemon", 1, 200);
+            // The comparison: a whole JVM starts, returns from main and exits meanwhile.
+            try (var daemon = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "daemon",
+                    "200")) {
+                assertTrue(daemon.exitsWithin(LIMIT), "the comparison never exited");
+            }
+            // Re-checked after it: still running, and still beating.
+            long beats = nonDaemon.output().stream().filter(l -> l.startsWith("heartbeat "))
+                    .count();
+            JvmWatch.follow(nonDaemon, "non-daemon", 0, "heartbeat " + (beats + 1), LIMIT);
+            assertTrue(nonDaemon.process().isAlive());
+            assertEquals(List.of("main: returns"), withoutBeats(nonDaemon.output()),
+                    "no shutdown began: no hook, no finally");
         }
-        assertEquals(0, o.exitCode(), o.lines().toString());
-        assertTrue(o.printed("main: returns"), o.lines().toString());
-        // Whether main or the worker prints first varies; the JVM's exit comes last.
-        var lines = o.lines();
-        int finished = lines.indexOf("worker: finished");
-        int finallyRan = lines.indexOf("worker: finally ran");
-        int hook = lines.indexOf("hook: runs, worker alive: false");
-        assertTrue(0 <= finished && finished < finallyRan && finallyRan < hook,
-                lines.toString());
-        assertEquals(lines.size() - 1, hook, "the hook, the last thing before exit");
     }
 
     @Test
-    @Timeout(120)
-    void neverEndingNonDaemonKeepsTheJvmAliveUntilKilled() throws Exception {
-        JvmExitWatch.Outcome o;
-        try (var child = JvmExitWatch.Child.start("forever", "platform", -1, "report")) {
-            child.awaitMainReturned();
-            assertFalse(child.awaitExit(Duration.ofMillis(500)), "cannot exit by itself");
-            assertTrue(child.isAlive());
-            child.kill(true);
-            o = child.finish();
-        }
-        assertFalse(o.exitedByItself());
-        assertEquals(137, o.exitCode(), "128 + SIGKILL's 9");
-        assertEquals(List.of("worker: started", "main: returns"), o.lines(),
-                "SIGKILL runs neither the hook nor the worker's finally");
-    }
-
-    @Test
-    @Timeout(120)
-    void closingTheHandleKillsAChildThatIsStillRunning() throws Exception {
-        JvmExitWatch.Child leaked;
-        try (var child = JvmExitWatch.Child.start("forever", "platform", -1, "report")) {
-            leaked = child;
-            child.awaitMainReturned();
-        }
-        assertFalse(leaked.isAlive());
-    }
-
-    @Test
-    @Timeout(120)
-    void shutdownHookRunsOnSigtermButNotOnSigkill() throws Exception {
+    @Timeout(300)
+    void sigtermRunsTheHookThatStopsTheHeartbeatAndSigkillRunsNothing() throws Exception {
         assumeFalse(System.getProperty("os.name").startsWith("Windows"), "no signals");
-        List<JvmExitWatch.Outcome> outcomes = ShutdownHookDemo.signals();
-        var term = outcomes.get(0);
-        var kill = outcomes.get(1);
-        assertEquals(143, term.exitCode(), "128 + SIGTERM's 15");
-        assertEquals(List.of("worker: started", "main: returns",
-                "hook: runs, worker alive: true", "worker: interrupted",
-                "worker: finally ran", "hook: worker stopped: true"), term.lines());
-        assertEquals(137, kill.exitCode(), "128 + SIGKILL's 9");
-        assertEquals(List.of("worker: started", "main: returns"), kill.lines());
+        var ended = Signals.demo(1_000);
+        var term = ended.get(0);
+        var kill = ended.get(1);
+        assertEquals("SIGTERM", term.signal());
+        assertEquals(143, term.status(), "128 + SIGTERM's 15");
+        assertEquals(List.of("main: returns", "hook: heartbeat alive true",
+                "heartbeat: interrupted", "heartbeat: finally"), withoutBeats(term.output()));
+        assertEquals("SIGKILL", kill.signal());
+        assertEquals(137, kill.status(), "128 + SIGKILL's 9");
+        assertEquals(List.of("main: returns"), withoutBeats(kill.output()),
+                "no hook, no finally");
     }
 
+    /** Without "stop" the hook leaves the heartbeat alone: after the hooks the JVM
+     *  terminates with the non-daemon heartbeat still running, and its finally never runs. */
     @Test
-    @Timeout(120)
-    void mainThatOnlyStartsAVirtualThreadExitsWithoutIt() throws Exception {
-        JvmExitWatch.Outcome o;
-        try (var child =
-                JvmExitWatch.Child.start("virtual", "virtual", A_MINUTE, "report")) {
-            child.awaitMainReturned();
-            assertTrue(child.awaitExit(JvmExitWatch.EXIT_LIMIT), "exited by itself");
-            o = child.finish();
+    @Timeout(180)
+    void afterTheHooksTheJvmTerminatesWhateverStillRuns() throws Exception {
+        assumeFalse(System.getProperty("os.name").startsWith("Windows"), "no signals");
+        try (var child = JvmWatch.ChildJvm.start(Heartbeat.CHILD, List.of(), "non-daemon",
+                "1000")) {
+            DaemonExit.afterMain(child, "no stop", 1, 1_000);
+            child.process().toHandle().destroy();  // SIGTERM
+            assertTrue(child.exitsWithin(LIMIT), "SIGTERM ended it: " + child.output());
+            assertEquals(143, child.process().exitValue());
+            assertEquals(List.of("main: returns", "hook: heartbeat alive true"),
+                    withoutBeats(child.output()));
         }
-        assertEquals(0, o.exitCode(), o.lines().toString());
-        assertFalse(o.printed("worker: finished"), o.lines().toString());
-        assertFalse(o.printed("worker: finally ran"), o.lines().toString());
     }
 
     @Test
-    @Timeout(10)
-    void virtualThreadsAreAlwaysDaemons() throws Exception {
-        var release = new CountDownLatch(1);
-        Thread v = Thread.ofVirtual().name("v").start(() -> {
+    @Timeout(60)
+    void flagsComeFromTheCreatorOrTheFactory() throws Exception {
+        String mine = Thread.currentThread().isDaemon() ? "daemon" : "non-daemon";
+        assertEquals("non-daemon", mine, "JUnit runs this test on a non-daemon thread");
+        var fromHere = DaemonFlags.rows().stream().map(DaemonFlags.Row::daemon).toList();
+        assertEquals(List.of(mine, mine, "daemon", "daemon", "non-daemon", "daemon",
+                "daemon", "throws IllegalThreadStateException",
+                "throws IllegalArgumentException"), fromHere);
+
+        var fromDaemon = new ArrayList<DaemonFlags.Row>();  // read after the join
+        Thread daemon = Thread.ofPlatform().daemon().start(() -> {
             try {
-                release.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                fromDaemon.addAll(DaemonFlags.rows());
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
         });
+        Threads.joinAll(List.of(daemon));
+        assertEquals(List.of("daemon", "daemon"),
+                fromDaemon.stream().limit(2).map(DaemonFlags.Row::daemon).toList(),
+                "a daemon, and the thread it makes with new Thread(r)");
+    }
+
+    /** In JDK 25 runAsync uses the common pool at any parallelism; up to JDK 24, below 2
+     *  it started a new Thread per task. Each parallelism gets a JVM of its own. */
+    @ParameterizedTest(name = "parallelism {0}")
+    @ValueSource(ints = {0, 1, 3})
+    @Timeout(90)
+    void runAsyncUsesTheCommonPoolsDaemonsAtAnyParallelism(int parallelism)
+            throws Exception {
+        Path out = Files.createTempFile("flags", ".out");
         try {
-            assertTrue(v.isDaemon());
-            assertThrows(IllegalArgumentException.class, () -> v.setDaemon(false));
-            assertTrue(Thread.ofVirtual().unstarted(() -> { }).isDaemon());
-            assertThrows(IllegalArgumentException.class,
-                    () -> Thread.ofVirtual().unstarted(() -> { }).setDaemon(false));
+            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
+                    "java").toString(), "--enable-preview",
+                    "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + parallelism,
+                    "-cp", System.getProperty("java.class.path"), "daemon_threads", "flags")
+                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+            if (!p.waitFor(LIMIT, TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("the flags section never ended");
+            }
+            String printed = Files.readString(out);
+            assertEquals(0, p.exitValue(), printed);
+            assertTrue(printed.lines().anyMatch(l -> l.matches(
+                    " +daemon +runAsync\\(r\\) ran on 'ForkJoinPool.commonPool-worker-\\d+'")),
+                    printed);
+            int raised = parallelism == 0 ? 2 : parallelism;  // asyncCommonPool(): 0 -> 2
+            assertTrue(printed.contains("common pool parallelism " + raised + ","), printed);
         } finally {
-            release.countDown();
-            Threads.joinAll(List.of(v));
+            Files.deleteIfExists(out);
         }
     }
 
     @Test
-    @Timeout(10)
-    void daemonFlagIsInheritedAndFactoriesDecideForThemselves() throws Exception {
-        var rows = DaemonFacts.rows();
-        String mine = Thread.currentThread().isDaemon() ? "daemon" : "non-daemon";
-        assertEquals(List.of(mine, mine, mine, "daemon", "daemon", "non-daemon", "daemon",
-                        "throws IllegalThreadStateException"),
-                rows.stream().map(DaemonFacts.Row::daemon).toList());
-    }
-
-    @Test
-    @Timeout(10)
-    void aDaemonThreadsChildrenAreDaemonsUnlessToldOtherwise() throws Exception {
-        var flags = new boolean[3];
-        Thread parent = Thread.ofPlatform().daemon().name("parent").start(() -> {
-            flags[0] = new Thread(() -> { }).isDaemon();
-            flags[1] = Thread.ofPlatform().unstarted(() -> { }).isDaemon();
-            flags[2] = Thread.ofPlatform().daemon(false).unstarted(() -> { }).isDaemon();
-        });
-        Threads.joinAll(List.of(parent));
-        assertTrue(flags[0]);
-        assertTrue(flags[1]);
-        assertFalse(flags[2]);
-    }
-
-    @Test
-    void optionsDefaultToHalfASecondOfWork() {
-        assertEquals(new daemon_threads.Options(500, 1.0), daemon_threads.parse());
-        assertEquals(250, daemon_threads.parse("--speed", "2").scaledWork());
-        assertEquals(1000, daemon_threads.parse("--work", "250", "--speed", "0.25")
-                .scaledWork());
-        assertEquals(100, daemon_threads.parse("--speed", "20").scaledWork(), "floor");
-        assertEquals(100, daemon_threads.parse("--work", "1").scaledWork(), "floor");
-        assertNull(daemon_threads.parse("--work", "7", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--work wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> daemon_threads.parse("--work", "0")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> daemon_threads.parse("--bogus", "1")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> daemon_threads.parse("--speed", "fast")).getMessage());
-        assertEquals("--work needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> daemon_threads.parse("--work")).getMessage());
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void exitSectionShowsTheDaemonChildExitAndTheOtherLive() throws Exception {
+        var run = Scripts.compiled("daemon_threads", "exit", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.contains("  daemon     | hook: heartbeat alive true"), run.stdout());
+        assertTrue(lines.contains("  daemon       exited, status 0"), run.stdout());
+        assertFalse(lines.stream().anyMatch(l -> l.endsWith("heartbeat: finally")),
+                run.stdout());
+        assertEquals("  non-daemon   alive 3 beats after main returned: true (killed now)",
+                lines.getLast());
+        var afterMain = lines.subList(lines.indexOf("  non-daemon | main: returns") + 1,
+                lines.size() - 1).stream().filter(l -> !l.endsWith("(waiting for the JVM)"));
+        assertEquals(List.of("heartbeat", "heartbeat", "heartbeat"), afterMain.map(l ->
+                l.replaceAll("^  non-daemon \\| (heartbeat) \\d+$", "$1")).toList(),
+                "three beats after main returned, then the kill");
     }
 }
