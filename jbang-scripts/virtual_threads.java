@@ -301,9 +301,9 @@ class PinWatch {
 // With `synchronized`, the probe runs within milliseconds and JFR records no pin: the
 // thread waiting inside the monitor and those waiting to enter it all unmounted. With the
 // class initializer, the probe runs only after the wait, every time: the thread in
-// `Config.<clinit>` parked pinned (`LockSupport.park`, in the latch), and those needing
-// `Config` meanwhile wait for it in the JVM (`Object.wait`), pinned too. (It runs once
-// per JVM: in a JVM where `Config` is initialized already, the section stops.)
+// `Config.<clinit>` parked pinned (`LockSupport.park`, in the latch), and on JDK 25 those
+// needing `Config` meanwhile wait for it in the JVM (`Object.wait`), pinned too. (It runs
+// once per JVM: in a JVM where `Config` is initialized already, the section stops.)
 //
 // ## Why the code stays plain: no coloured functions
 //
