@@ -5,14 +5,16 @@
 // # Event: one thread says "go", every waiting thread wakes up
 //
 // Three threads wait until a fourth says "go": the configuration is loaded, the server
-// listens, the race starts. Python has `threading.Event` for this; Java has no class of
-// that name, and the event most people write first, a bare `notifyAll()`, strands any
-// thread that starts waiting too late.
+// listens, the race starts. Python has `threading.Event` for this; `java.util.concurrent`
+// has no `Event` class. A one-shot latch does the job; an event you can clear and set
+// again takes a few lines of your own, and one decision: what a `clear()` right after a
+// `set()` does to the threads already waiting.
 //
 // **You will learn**
 // - `CountDownLatch(1)`: the JDK's one-shot event, and why a late waiter gets through
-// - why `notifyAll()` with no flag behind it loses the signal for a late waiter
 // - to build a re-armable event (`set`, `clear`, `await`) on a `Lock` and a `Condition`
+// - why it counts its `set()` calls: so that `set()` then `clear()` releases every
+//   waiter, as Python's `Event` does
 // - to wait with a timeout, and to read what the wait returns
 
 // %%
@@ -29,12 +31,13 @@ import java.util.stream.*;
 // A `CountDownLatch` is a count that threads can wait on until it reaches zero. Started
 // at one, it is an event: `countDown()` sets it, `await` waits for it, and once open it
 // stays open, so a waiter that comes late goes straight through. What the setter did
-// before `countDown()` *happens-before* what a waiter does after a successful `await`.
+// before `countDown()` *happens-before* what a waiter does after a successful `await`:
+// everything the setter wrote by then is visible to the waiter.
 //
 // The seed's demo: three waiters say they wait; a setter sleeps two seconds (`--speed`
 // scales it), prints "Setting event" and sets the event; each waiter says it received
-// it, in an order that changes from run to run. `Waiters.start`, the lesson's one waiter,
-// waits with a timeout (every wait here has one) and says whether the event came.
+// it, in an order that can change from run to run. `Waiters.start`, the lesson's one
+// waiter, waits with a timeout (every wait here has one) and says whether the event came.
 
 // %%
 class Waiters {
@@ -64,6 +67,20 @@ class Waiters {
         }
     }
 
+    /** Polls until done; after millis, interrupts and joins the threads, and throws. */
+    static void until(String what, BooleanSupplier done, long millis,
+            List<Thread> threads) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) {
+                threads.forEach(Thread::interrupt);
+                joinAll(threads, millis);
+                throw new IllegalStateException(what + "?");
+            }
+            Thread.yield();
+        }
+    }
+
     static void pause(long millis) {  // pacing, or the seed's sleep: never a handshake
         try {
             Thread.sleep(millis);
@@ -73,6 +90,7 @@ class Waiters {
     }
 }
 
+// %%
 class SeedEvent {
     /** Three waiters, a setter after delayMillis; returns how many received the event. */
     static int run(long delayMillis) throws InterruptedException {
@@ -98,123 +116,43 @@ class SeedEvent {
 // int received = SeedEvent.run(2_000);
 
 // %% [markdown]
-// ## The event most people write first: `notifyAll()` and nothing else
-//
-// Inside `synchronized (x)`, `x.wait()` parks a thread and `x.notifyAll()` wakes every
-// thread parked there. So the first idea is an event with no field at all: `await`
-// calls `wait()`, `set` calls `notifyAll()`. But a notification is not a state: it wakes
-// the threads inside `wait()` at that instant, and nothing remembers it. A waiter that
-// starts late, or is only scheduled late, waits for a signal that has come and gone.
-// And `wait()` returns nothing, so a waiter cannot tell a notification from a timeout
-// or a *spurious wake-up* (a return with no notification, which `Object.wait` allows).
-// The counter `waiting` is no part of the event: the replay reads it.
-
-// %%
-class NotifyEvent {  // BROKEN: a notifyAll() with no flag behind it
-    private int waiting;  // threads inside wait(), for the replay: not the event's state
-
-    synchronized void set() { notifyAll(); }  // wakes the threads waiting now; no others
-
-    /** Returns after a notifyAll(), a timeout or a spurious wake-up: it cannot tell. */
-    synchronized void await(long millis) throws InterruptedException {
-        waiting++;
-        try {
-            wait(millis);  // releases the monitor while parked
-        } finally {
-            waiting--;
-        }
-    }
-
-    synchronized int waiting() { return waiting; }
-}
-
-// %% [markdown]
-// ## A missed signal, forced
-//
-// `Waiter-0` and `Waiter-1` start and wait. The demo's thread (`main` in the script, the
-// kernel's thread in the notebook; its lines are indented) watches `waiting()` until
-// both are inside `wait()`, then calls `set()`: both wake. Only then does `Waiter-2`
-// start, as a slow thread would, and it waits for a `notifyAll()` that is over. Nothing
-// will wake it: a real program hangs, or times out although the event did happen. Here
-// `main` interrupts it, to end the demo. The order is forced, so every run loses the
-// signal; only the first two waiters' lines may swap. The waiters' `Wait` returns `true`
-// after any wake-up: `wait()` gives it nothing else to go on.
-//
-// @diagram event-missed-signal
-
-// %%
-class MissedSignal {
-    /** Two waiters wait, set(), then a third comes; returns how many missed the event. */
-    static int replay(long pauseMillis) throws InterruptedException {
-        var event = new NotifyEvent();
-        long patience = 10_000 + 10 * pauseMillis;  // outlasts every pause, at any speed
-        Waiters.Wait wait = () -> {
-            event.await(patience);
-            return true;  // wait() says nothing: any wake-up is taken for the event
-        };
-        var received = new AtomicInteger();
-        var early = List.of(Waiters.start("Waiter-0", wait, received),
-                Waiters.start("Waiter-1", wait, received));
-        until("Waiter-0 and Waiter-1 wait", () -> event.waiting() == 2);
-        Waiters.pause(pauseMillis);
-        System.out.println("  both are in wait(); set() calls notifyAll()");
-        event.set();
-        Waiters.joinAll(early, patience);
-        Waiters.pause(pauseMillis);
-        Thread late = Waiters.start("Waiter-2", wait, received);  // after the set()
-        until("Waiter-2 waits", () -> event.waiting() == 1);
-        System.out.println("  Waiter-2 is in wait(), after the only notifyAll()");
-        Waiters.pause(2 * pauseMillis);  // nothing wakes it
-        System.out.println("  nothing woke it; interrupting it to end the demo");
-        late.interrupt();
-        Waiters.joinAll(List.of(late), patience);
-        System.out.printf("%d of 3 waiters received the event%n", received.get());
-        return 3 - received.get();
-    }
-
-    static void until(String what, BooleanSupplier done) {  // polls, for at most 10 s
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new IllegalStateException(what + "?");
-            Thread.yield();
-        }
-    }
-}
-
-// %% [run]
-// int missed = MissedSignal.replay(400);
-
-// %% [markdown]
-// ## The fix that can be cleared: `FlagEvent`
+// ## An event you can clear: `FlagEvent`
 //
 // A latch is one-shot: it cannot be closed again. Python's `Event` can be cleared and
-// set again. For that, keep the flag yourself, under a `ReentrantLock`, and park on a
-// `Condition` of that lock. Three things make it correct:
+// set again. A bare `notifyAll()` is no such event: it wakes the threads waiting at that
+// instant, remembers nothing, and a waiter that comes a moment later waits for a signal
+// long gone (lesson `wait_notify` shows it). So keep the state yourself: a flag, under a
+// `ReentrantLock`, and *park* on a `Condition` of that lock (wait there, off the CPU,
+// until a signal or the timeout). Three things make it correct:
 //
 // 1. **State, not only a signal.** `set()` raises the flag and leaves it up; a waiter
 //    that comes late finds it up and never parks. `signalAll()` wakes every waiter.
 // 2. **Check and park under one lock.** `await` holds the lock from its check until
 //    `awaitNanos` parks the thread and releases the lock, atomically: `set()` needs the
 //    lock, so it cannot fall between the check and the park.
-// 3. **A `while`, not an `if`.** Coming back from `awaitNanos` means "look again": the
-//    `Condition` contract allows spurious wake-ups, and `clear()` may run before a woken
-//    waiter has the lock back. So it checks the flag again and parks for the time still
-//    left (`awaitNanos` returns it), or returns `false` when none is left.
+// 3. **Look again after every wake-up, in a `while`.** A return from `awaitNanos`
+//    proves nothing: the `Condition` contract allows spurious wake-ups (lesson
+//    `wait_notify` shows what an `if` costs). The waiter returns `true` if the flag is
+//    up, or if `sets`, the number of `set()` calls, moved since it came: then a `set()`
+//    happened while it was parked, even if a `clear()` has lowered the flag again.
+//    Otherwise it parks for the time still left (`awaitNanos` returns it), or returns
+//    `false` when none is left.
 //
 // A flag under `synchronized`, with `wait` and `notifyAll` in the same loop, is as
 // correct; a `Condition` adds a wait that reports the time left, and several per lock.
-// (Not `Event`: on a disk that ignores case it would clash with the entry point `event`.)
 
 // %%
 class FlagEvent {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition changed = lock.newCondition();
-    private boolean flag;  // guarded by lock: the memory NotifyEvent lacks
+    private boolean flag;  // guarded by lock: the state a bare notifyAll() lacks
+    private long sets;     // guarded by lock: how many times set() ran
 
     void set() {
         lock.lock();
         try {
             flag = true;
+            sets++;
             changed.signalAll();  // every waiter, not one
         } finally {
             lock.unlock();
@@ -230,12 +168,13 @@ class FlagEvent {
         }
     }
 
-    /** True once set (at once if it is); false if the time runs out first. */
+    /** True if the flag is up or a set() comes while it waits; false if time runs out. */
     boolean await(long timeout, TimeUnit unit) throws InterruptedException {
         long left = unit.toNanos(timeout);
         lock.lock();
         try {
-            while (!flag) {  // a loop: check again after every wake-up
+            long seen = sets;  // a set() after this releases the waiter, cleared or not
+            while (!flag && sets == seen) {  // a loop: check again after every wake-up
                 if (left <= 0) return false;
                 left = changed.awaitNanos(left);  // parks, lock released; the time left
             }
@@ -260,10 +199,11 @@ class FlagEvent {
 //
 // Nobody sets the event at first, so `await` returns `false` when its time is up: read
 // that result, it alone says whether the event came. `Waiter-0` parks, and `set()` wakes
-// it. `Waiter-1` comes after the `set()`, where `Waiter-2` was stranded above, and goes
-// straight through: the flag is still up. `clear()` lowers it, and the next `await`
-// times out: the event is re-armed. The lines come in this order on every run: the
-// demo's thread waits for each step to finish before it starts the next.
+// it. `Waiter-1` comes after the `set()`, where a bare `notifyAll()` would strand it, and
+// goes straight through: the flag is still up. `clear()` lowers it, and the next `await`
+// times out: the event is re-armed. The indented lines come from the demo's thread
+// (`main` in the script, the kernel's own thread in the notebook). The lines come in this
+// order on every run: that thread waits for each step to finish before the next.
 //
 // @diagram event-flag
 
@@ -279,7 +219,8 @@ class FlagEventDemo {
         System.out.printf("  nobody set it; await(%d ms) returns %b%n",
                 pauseMillis, event.await(pauseMillis, ms));
         Thread early = Waiters.start("Waiter-0", wait, received);
-        MissedSignal.until("Waiter-0 parks", () -> event.waiting() == 1);
+        Waiters.until("Waiter-0 parks", () -> event.waiting() == 1, patience,
+                List.of(early));
         Waiters.pause(pauseMillis);
         System.out.println("  set() raises the flag; signalAll() wakes Waiter-0");
         event.set();
@@ -295,35 +236,81 @@ class FlagEventDemo {
 }
 
 // %% [run]
-// int flagReceived = FlagEventDemo.show(400);
+// int flagReceived = FlagEventDemo.show(500);
 
 // %% [markdown]
+// ## `set()` then `clear()` at once: every parked waiter goes
+//
+// Three waiters park. The demo's thread calls `set()` and at once `clear()`. Each woken
+// waiter needs the lock back before it can return, and `clear()` usually gets it first:
+// the waiter finds the flag down again. But `sets` has moved since it came, so it
+// returns `true`: all three receive the event, in an order that can change, as with
+// Python's `Event`, whose `wait` returns `True` to every thread waiting at the `set()`.
+// The flag itself is down, so a thread that calls `await` afterwards waits.
+//
+// @diagram event-pulse
+
+// %%
+class Pulse {
+    /** Three waiters park; set() then clear(); returns how many received the event. */
+    static int show(long pauseMillis) throws InterruptedException {
+        var event = new FlagEvent();
+        var ms = TimeUnit.MILLISECONDS;
+        long patience = 10_000 + 10 * pauseMillis;  // outlasts every pause, at any speed
+        var received = new AtomicInteger();
+        var threads = new ArrayList<Thread>();
+        for (int i = 0; i < 3; i++) {
+            threads.add(Waiters.start("Waiter-" + i, () -> event.await(patience, ms),
+                    received));
+        }
+        Waiters.until("all three park", () -> event.waiting() == 3, patience, threads);
+        Waiters.pause(pauseMillis);
+        System.out.println("  all three parked; set(), then at once clear()");
+        event.set();
+        event.clear();
+        Waiters.joinAll(threads, patience);
+        System.out.printf("  %d of 3 received it; the flag is down: await(%d ms) returns"
+                + " %b%n", received.get(), pauseMillis, event.await(pauseMillis, ms));
+        return received.get();
+    }
+}
+
+// %% [run]
+// int pulsed = Pulse.show(500);
+
+// %% [markdown]
+// Without `sets` (a `while (!flag)` alone), a waiter that gets the lock back after
+// `clear()` finds the flag down, parks again and, here, gives up when its patience runs
+// out; which waiters that hits depends on the scheduler. That design is not wrong in
+// itself, but it is not Python's `Event`: an event class should say which one it is.
+//
 // ## Which one to use
 //
 // | you need | use |
 // |---|---|
 // | one "go" that never closes again | `CountDownLatch(1)` |
 // | to wait until n things have happened | `CountDownLatch(n)` |
-// | the "go" to carry a value or an error | `CompletableFuture<T>` (`thread_pool`) |
-// | set, clear, set again (a pause switch) | `FlagEvent`: a flag, a lock, a `Condition` |
+// | the "go" to carry a value or an error | `CompletableFuture<T>` (`thread_exceptions`) |
+// | set, clear, set again (a pause switch) | `FlagEvent`: a flag, a count, a lock, a `Condition` |
 // | threads that wait for each other, round by round | `CyclicBarrier`, `Phaser` |
 //
 // ## Pitfalls
 //
 // - **A signal is not a state.** `notifyAll` and `signalAll` wake only the threads
-//   waiting at that moment (`notify` and `signal`: only one of them). What a waiter
-//   waits *for* must live in a field, read and written under the lock, checked in a loop.
+//   waiting at that moment: what a waiter waits *for* must live in a field, read and
+//   written under the lock, checked in a loop (lesson `wait_notify`).
 // - **Hold the lock.** `wait` or `notify` without the object's monitor, and `await` or
-//   `signal` without the condition's lock, throw `IllegalMonitorStateException`.
+//   `signal` on a `ReentrantLock`'s `Condition` without that lock, throw
+//   `IllegalMonitorStateException`.
 // - **Give up some day, and read the answer.** A wait without a timeout hangs for good
 //   if the setter dies first. A timed `await` returns `false` when the time ran out:
 //   the code after it must not act as if the event came.
-// - **A pulse is not an event.** `set()` at once followed by `clear()` releases only the
-//   waiters that get the lock back before `clear()` does, possibly none: the others
-//   find the flag down and park again. (Python's `wait` checks its flag once, with an
-//   `if`, and returns `True` to every thread notified by the `set()`.)
+// - **A pulse:** `set()`, then at once `clear()`. `FlagEvent`, like Python, releases
+//   every thread waiting at the `set()`. An event that re-checks only its flag releases
+//   only those that get the lock back before `clear()` does, often none.
 // - **Interrupts.** `await` throws `InterruptedException` if the waiter is interrupted:
-//   pass it on, or end the thread, or restore the flag with `interrupt()`.
+//   pass it on, or end the thread, or set the interrupt status again with
+//   `Thread.currentThread().interrupt()`.
 //
 // ## From Python
 //
@@ -336,7 +323,9 @@ class FlagEventDemo {
 // | `event.is_set()` | `latch.getCount() == 0`, `event.await(0, unit)` |
 // | `event.clear()` | (a latch cannot), `event.clear()` |
 //
-// CPython's `Event` is itself a flag and a `Condition` on a lock, like `FlagEvent`.
+// CPython's `Event` is itself a flag and a `Condition` on a lock. Its `wait` checks the
+// flag once, then waits once: a notification means "set". `FlagEvent` gets the same
+// answer from `sets` and can loop, which `Condition.await` needs.
 //
 // ## Try it
 //
@@ -344,27 +333,29 @@ class FlagEventDemo {
 //   but always come after `Setting event`.
 // - In `SeedEvent.run`, call `event.countDown()` right after creating the latch: every
 //   waiter prints `received event!` at once, before `Setting event`: the latch remembers.
-// - In `FlagEventDemo.show`, move `event.clear()` up, before `Waiter-1` starts: now
-//   `Waiter-1` parks, and when its patience (over ten seconds) runs out, it gives up.
+// - In `FlagEvent.await`, delete `&& sets == seen` and run `jbang event pulse` a few
+//   times: in most runs the waiters park again, give up when their patience (over ten
+//   seconds) runs out, and the last line says `0 of 3 received it`.
 //
 // ## Summary
 //
 // An event needs state, not only a signal: use `CountDownLatch(1)` for a one-shot "go",
 // and for one you can clear, a flag under a lock, awaited on a `Condition` in a loop.
 //
-// A bare `notifyAll()` wakes only the threads already waiting: a late waiter misses it
-// and hangs. Check and park under one lock, re-check after every wake-up, wait with a
-// timeout, and treat `false` as "the event did not come".
+// A bare `notifyAll()` wakes only the threads already waiting: a late waiter misses it.
+// Check and park under one lock, re-check after every wake-up, count the `set()` calls
+// if a `clear()` may follow at once, wait with a timeout, and treat `false` as "the
+// event did not come".
 
 // %% [main]
 class event {  // the entry point, script only: `jbang event --help`
     static final Section[] SECTIONS = {
             new Section("seed", "the seed: 3 waiters, a setter, a CountDownLatch(1)",
                     speed -> SeedEvent.run(Math.round(2_000 / speed))),
-            new Section("missed", "notifyAll() with no flag: a late waiter is stranded",
-                    speed -> MissedSignal.replay(Math.round(500 / speed))),
             new Section("flag", "FlagEvent: a timeout, a late waiter, clear() re-arms",
-                    speed -> FlagEventDemo.show(Math.round(500 / speed)))};
+                    speed -> FlagEventDemo.show(Math.round(500 / speed))),
+            new Section("pulse", "set() then clear() at once: every parked waiter goes",
+                    speed -> Pulse.show(Math.round(500 / speed)))};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }
     interface Demo { void run(double speed) throws Exception; }

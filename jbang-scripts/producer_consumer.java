@@ -24,25 +24,17 @@ import java.util.stream.*;
 // %% [markdown]
 // ## A pill the queue cannot mistake for an item
 //
-// The seed ends its stream with `None`. A `BlockingQueue` refuses `null` (`put` and
-// `offer` throw `NullPointerException`), because `poll()` returns `null` to mean
-// "nothing there". A magic number such as -1 can collide with real data one day. A
-// sealed interface says it exactly: a delivery is an `Item` or `Done`, nothing else,
-// and the compiler checks that a `switch` over it handles both.
+// The seed ends its stream with `None`, a *poison pill*: not work, but a value that
+// tells the consumer to stop. A `BlockingQueue` refuses `null` (`put` and `offer` throw
+// `NullPointerException`), because `poll()` returns `null` to mean "nothing there". A
+// magic number such as -1 can collide with real data one day. A sealed interface says
+// it exactly: a delivery is an `Item` or `Done`, nothing else, and the compiler checks
+// that a `switch` over it, like consumer `A`'s below, handles both.
 
 // %%
 sealed interface Delivery {
     record Item(int value) implements Delivery { }
-
     record Done() implements Delivery { }  // the poison pill
-
-    static void nullRefused() {
-        try {
-            new ArrayBlockingQueue<Integer>(1).offer(null);
-        } catch (NullPointerException e) {
-            System.out.println("queue.offer(null): " + e);
-        }
-    }
 }
 
 // %% [markdown]
@@ -51,13 +43,10 @@ sealed interface Delivery {
 // The producer puts `i * i` for `i` from 0 to 9, one every 0.1 s, then the pill; the
 // consumer, thread `A`, needs 0.2 s for each item and stops at the pill; the queue holds
 // five. `put` returns at once while there is room and waits while there is none;
-// `take` waits while the queue is empty. The two threads print as they go, so their
-// lines interleave differently from run to run; the consumer, half as fast, ends about
-// a second after the producer, and the last line is the seed's:
-// `Consumer A processed: 81`.
-//
-// Every pause in this lesson scales with `--speed`, and so does every limit on how long
-// main waits for a demo (`QueuePacing.guard`): no wait here lasts forever.
+// `take` waits while the queue is empty. Both threads print as they go, so their lines
+// can interleave differently from run to run (`A` may print an item before the producer
+// does, which prints after `put` returns). `A`, half as fast, falls behind: the lines
+// after `Produced: 81` are it catching up, and the last is `Consumer A processed: 81`.
 
 // %%
 final class QueuePacing {
@@ -90,7 +79,13 @@ final class QueuePacing {
     }
 }
 
+// %%
 class SeedPipeline {
+    static void nullRefused() {  // what the queue says to the seed's None
+        try { new ArrayBlockingQueue<Integer>(1).offer(null); }
+        catch (NullPointerException e) { System.out.println("queue.offer(null): " + e); }
+    }
+
     static void run(double speed) throws InterruptedException {
         var queue = new ArrayBlockingQueue<Delivery>(5);  // Queue(maxsize=5)
         Thread producer = Thread.ofPlatform().name("producer").start(() -> {
@@ -101,18 +96,21 @@ class SeedPipeline {
                     Thread.sleep(QueuePacing.ms(100, speed));
                 }
                 queue.put(new Delivery.Done());  // the seed's q.put(None)
-            } catch (InterruptedException e) {
-                // asked to stop: end the thread
+            } catch (InterruptedException e) {  // asked to stop: end the thread
             }
         });
         Thread consumer = Thread.ofPlatform().name("A").start(() -> {
             try {
-                while (queue.take() instanceof Delivery.Item(int item)) {  // Done: stop
-                    System.out.println("Consumer A processed: " + item);
-                    Thread.sleep(QueuePacing.ms(200, speed));
+                while (true) {
+                    switch (queue.take()) {  // without either case: a compile error
+                        case Delivery.Item(int item) -> {
+                            System.out.println("Consumer A processed: " + item);
+                            Thread.sleep(QueuePacing.ms(200, speed));
+                        }
+                        case Delivery.Done() -> { return; }  // the pill: stop
+                    }
                 }
-            } catch (InterruptedException e) {
-                // asked to stop: end the thread
+            } catch (InterruptedException e) {  // asked to stop: end the thread
             }
         });
         QueuePacing.joinAll(QueuePacing.guard(2_000, speed), List.of(producer, consumer));
@@ -120,7 +118,7 @@ class SeedPipeline {
 }
 
 // %% [run]
-// Delivery.nullRefused();
+// SeedPipeline.nullRefused();
 // SeedPipeline.run(1);
 
 // %% [markdown]
@@ -131,9 +129,9 @@ class SeedPipeline {
 // the consumer and takes nothing at first, while the producer does nothing but `put`
 // eight numbers into a queue of five. Main waits for each frame by polling, not
 // sleeping: the frame is ready when the producer has ended, or when the queue is full
-// and the producer is `WAITING` with `ArrayBlockingQueue.put` on its stack (`WAITING`
-// alone proves little: a thread queued for the queue's lock, in `size()` say, is
-// `WAITING` too). Then main prints the frame, pauses and takes one number.
+// and the producer is `WAITING`. A full queue means the producer's next `put` cannot
+// finish; `WAITING` means it has parked there (it calls nothing but `put`). Then main
+// prints the frame, pauses and takes one number.
 //
 // @diagram producer_consumer-back-pressure
 
@@ -147,8 +145,7 @@ class BackPressureFrames {
         Thread producer = Thread.ofPlatform().name("producer").start(() -> {
             try {
                 for (int i = 0; i < items; i++) queue.put(i);  // nothing but put()
-            } catch (InterruptedException e) {
-                // asked to stop: end the thread
+            } catch (InterruptedException e) {  // asked to stop: end the thread
             }
         });
         var frames = new ArrayList<Frame>();
@@ -176,13 +173,11 @@ class BackPressureFrames {
         return frames;
     }
 
-    /** Polls until the producer has ended, or the queue is full and it is in put(). */
+    /** Polls until the producer has ended, or the queue is full and it is parked. */
     static Thread.State settle(Thread producer, ArrayBlockingQueue<?> queue) {
         long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-        while (producer.getState() != Thread.State.TERMINATED) {
-            if (queue.remainingCapacity() == 0 && parkedInPut(producer)) {
-                return Thread.State.WAITING;
-            }
+        for (Thread.State s; (s = producer.getState()) != Thread.State.TERMINATED; ) {
+            if (queue.remainingCapacity() == 0 && s == Thread.State.WAITING) return s;
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException("producer never blocked in put()");
             }
@@ -190,47 +185,50 @@ class BackPressureFrames {
         }
         return Thread.State.TERMINATED;
     }
-
-    static boolean parkedInPut(Thread t) {
-        return t.getState() == Thread.State.WAITING && Stream.of(t.getStackTrace())
-                .anyMatch(f -> f.getClassName().equals(ArrayBlockingQueue.class.getName())
-                        && f.getMethodName().equals("put"));
-    }
 }
 
 // %% [run]
 // var frames = BackPressureFrames.freeze(5, 8, 400);
 
 // %% [markdown]
-// Every frame but the last shows a full queue and a producer parked inside `put`: it
-// has put exactly what main has taken plus five, and cannot get ahead. Each `take`
-// signals the queue's `notFull` condition and lets one more `put` through, so the
-// producer runs at the consumer's pace. The `wait_notify` lesson builds such a queue by
-// hand.
+// Every frame but the last shows a full queue and a producer parked inside `put`: it has
+// put exactly what main has taken plus five, and cannot get ahead. Each `take` signals
+// the queue's `notFull` condition and lets one more `put` through, so the producer runs
+// at the consumer's pace. The `wait_notify` lesson builds such a queue by hand.
 //
 // ## `task_done()` and `join()`
 //
 // The seed calls `q.task_done()` after each item but never `q.join()`, which is what
 // reads those calls; it waits with `thread.join()`, and so does Java: a consumer that
-// stopped on its pill has done everything. `BlockingQueue` counts no finished items, so
-// when consumers must stay alive between batches, count them yourself. A `Phaser` counts
-// parties that may register at any time, as each new item does: register before `put`
-// (after it, a fast consumer could finish the item before it was counted), and arrive
-// and deregister in a `finally` once the item is done, so a failed item counts too.
-// Main is a party of its own: it arrives and waits for the phase to advance, which it
-// does when the last pending item is done. Two consumers here, so two pills at the end.
+// stopped on its pill has done everything. To wait for a batch while consumers stay
+// alive, main needs what `q.join()` reads: a count of unfinished items that it can wait
+// on. `BlockingQueue` keeps none, so `PendingWork` does, on a monitor, as CPython's
+// queue does (lesson `wait_notify` explains the loop). Count each item before `put`:
+// after it, a fast consumer could finish the item first, and the count could reach
+// zero and release a waiter while another item is pending (or, with none pending,
+// `done()` throws, as `task_done()` raises `ValueError`). Count it done in a `finally`,
+// so a failed item counts too. Two consumers here, so two pills at the end.
 
 // %%
-class PendingWork {
-    private final Phaser phaser = new Phaser(1);  // party 1: whoever waits for the work
+class PendingWork {  // Python's unfinished_tasks and all_tasks_done, on a monitor
+    private int pending;  // items added and not yet done; guarded by this
 
-    void added() { phaser.register(); }            // before put(): one more item pending
-    void done() { phaser.arriveAndDeregister(); }  // Python's task_done()
+    synchronized void added() { pending++; }  // before put(): one more item pending
 
-    /** Python's q.join(): returns once every item added so far is done. */
-    void awaitAllDone(Duration guard) throws InterruptedException, TimeoutException {
-        phaser.awaitAdvanceInterruptibly(phaser.arrive(), guard.toMillis(),
-                TimeUnit.MILLISECONDS);
+    synchronized void done() {  // Python's task_done()
+        if (pending == 0) throw new IllegalStateException("done() without added()");
+        if (--pending == 0) notifyAll();
+    }
+
+    /** Python's q.join(): returns once no item added so far is pending. */
+    synchronized void awaitAllDone(Duration limit)
+            throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + limit.toNanos();
+        while (pending > 0) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) throw new TimeoutException(pending + " items still pending");
+            TimeUnit.NANOSECONDS.timedWait(this, left);  // this.wait(), at most left
+        }
     }
 }
 
@@ -250,8 +248,10 @@ class PendingBatches {
                         try {
                             Thread.sleep(QueuePacing.ms(100, speed));  // the work
                             processed.incrementAndGet();
+                        } catch (RuntimeException e) {  // one item failed: go on
+                            System.out.println("an item failed: " + e);
                         } finally {
-                            work.done();  // even if the work failed
+                            work.done();  // done, even if it failed
                         }
                     }
                 } catch (InterruptedException e) {  // asked to stop: end the thread
@@ -303,9 +303,9 @@ class PendingBatches {
 // through the queue: workers start lazily, and while the pool has fewer than
 // `corePoolSize`, `execute()` starts a new one with the task in hand, even if others are
 // idle. Then it `offer`s tasks to the queue, which never waits; when the queue is full
-// it starts workers up to `maximumPoolSize`, then rejects. So a pool never blocks its
-// submitter: for back-pressure give it a bounded queue and `CallerRunsPolicy`
-// (`executor_lifecycle`). `Executors.newFixedThreadPool` uses an unbounded queue.
+// it starts workers up to `maximumPoolSize`, then rejects. So with the JDK's rejection
+// policies a pool never blocks its submitter: for back-pressure give it a bounded queue
+// and `CallerRunsPolicy` (`executor_lifecycle`); `newFixedThreadPool`'s is unbounded.
 //
 // ## Pitfalls
 //
@@ -330,7 +330,7 @@ class PendingBatches {
 // | `q.put(item)`, `q.get()` | `queue.put(item)`, `queue.take()` |
 // | `put_nowait` / `get_nowait` (raise `Full` / `Empty`) | `offer(item)` / `poll()` (return `false` / `null`) |
 // | `q.put(None)` as the sentinel | `queue.put(new Delivery.Done())`: `null` is refused |
-// | `q.task_done()`, `q.join()` | `join()` on the consumers; a `Phaser` or `CountDownLatch`; an executor's `close()` |
+// | `q.task_done()`, `q.join()` | `join()` on the consumers; `PendingWork`'s count or a `CountDownLatch`; an executor's `close()` |
 // | `q.shutdown()` (Python 3.13) | none on the queue: pills, or an executor's `shutdown()` |
 //
 // The seed's producer sends the pill itself, which works with one producer and one
@@ -339,10 +339,11 @@ class PendingBatches {
 //
 // ## Try it
 //
-// - Run `jbang producer_consumer seed --speed 4` a few times: the lines interleave
-//   differently each time, and the last is `Consumer A processed: 81`.
+// - Run `jbang producer_consumer seed --speed 4` a few times: the lines often
+//   interleave differently, and the last is always `Consumer A processed: 81`.
 // - In `SeedPipeline.run`, make the consumer's pause 50 ms: now it is the consumer that
-//   waits, in `take()`, the lines alternate, and the run takes half as long.
+//   waits, in `take()`, the lines come in pairs (either order), and the run takes about
+//   half as long.
 // - In the entry point, give the `frames` section 12 items instead of 8: seven frames
 //   with a full queue and a waiting producer, then the last.
 //
@@ -353,17 +354,17 @@ class PendingBatches {
 //
 // End the stream with a pill of its own type, one per consumer, sent after the last
 // item. Wait for the end by joining the consumers; to wait for a batch while they stay
-// alive, count pending items with a `Phaser`. A thread pool is the same pattern
+// alive, count the pending items and wait for zero. A thread pool is the same pattern
 // packaged, but it rejects instead of waiting unless you give it a policy.
 
 // %% [main]
 class producer_consumer {  // the entry point: `jbang producer_consumer --help`
     static final Section[] SECTIONS = {
             new Section("seed", "the seed's run: producer, consumer A, a queue of five",
-                    speed -> { Delivery.nullRefused(); SeedPipeline.run(speed); }),
+                    speed -> { SeedPipeline.nullRefused(); SeedPipeline.run(speed); }),
             new Section("frames", "back-pressure, frame by frame: the producer waits",
                     speed -> BackPressureFrames.freeze(5, 8, QueuePacing.ms(400, speed))),
-            new Section("batches", "task_done() and join(): a Phaser counts pending work",
+            new Section("batches", "task_done() and join(): main waits for pending work",
                     speed -> PendingBatches.run(2, 2, 4, speed))};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }

@@ -12,8 +12,8 @@
 //
 // **You will learn**
 // - to write a guard whose `close()` unlocks, and use it with try-with-resources
-// - what the guard protects, the code inside its block, and what it cannot: a reference
-//   to the data that leaves the block
+// - what the guard protects (the code inside its block) and what it cannot (a reference
+//   to the data that escapes the block)
 // - why a thread-safe map does not make a read-sleep-write update safe
 // - what holding a lock across a sleep costs the workers that wait
 
@@ -21,6 +21,7 @@
 import java.time.*;
 import java.util.*;
 import java.util.concurrent.*;
+import java.util.concurrent.atomic.*;
 import java.util.concurrent.locks.*;
 import java.util.function.*;
 import java.util.stream.*;
@@ -35,8 +36,9 @@ import java.util.stream.*;
 //
 // Like the seed, which yields its dict, the guard hands out the live map with `data()`.
 // The map is a plain `HashMap`: only the lock keeps two threads out of it at once, and
-// the lock also makes each holder see the last holder's writes (an unlock
-// *happens-before* the next lock, as the `Lock` interface's documentation promises).
+// the lock also makes each holder see the last holder's writes: the `Lock` interface
+// promises the same memory effects as `synchronized`, and JLS 17.4.5 makes an unlock
+// *happen-before* every later lock.
 // `data()` refuses a closed guard, or a guard used by a thread that does not hold the
 // lock; `close()` does nothing the second time.
 
@@ -77,11 +79,12 @@ class SharedResource {
 // `update` reads the count, does the work (the seed's `time.sleep(0.01)`), writes the
 // count plus one and prints it; `worker` runs the update inside the guard. The
 // harness starts ten workers, joins them (with a timeout, so nothing can hang) and
-// reports how long they took.
+// reports how long they took. `Overlap` wraps the work and counts the workers inside
+// it at the same moment, keeping the most.
 //
 // The picture shows two of the ten workers; which one locks first changes from run to
-// run. A worker that calls `acquire()` while another holds the guard parks in
-// `lock()`: its thread state is `WAITING` until an `unlock()` lets it in.
+// run. A worker that calls `acquire()` while another holds the guard waits in `lock()`:
+// after a brief spin it parks (`WAITING`) until an `unlock()` wakes it to try again.
 //
 // @diagram shared_resource-guard
 
@@ -112,6 +115,24 @@ class Workers {
         return TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
     }
 
+    static final class Overlap {  // counts the workers inside the work at one time
+        private final AtomicInteger inside = new AtomicInteger();
+        private final AtomicInteger most = new AtomicInteger();
+
+        Runnable around(Runnable work) {
+            return () -> {
+                most.accumulateAndGet(inside.incrementAndGet(), Math::max);
+                try {
+                    work.run();
+                } finally {
+                    inside.decrementAndGet();
+                }
+            };
+        }
+
+        int most() { return most.get(); }
+    }
+
     static Runnable sleep(Duration pause) {
         return () -> {
             try {
@@ -125,20 +146,25 @@ class Workers {
 
 // %% [markdown]
 // The run below is the seed's: ten workers, a 10 ms pause. The worker numbers come out
-// in a different order each run, but the counts always climb from 1 to 10, because
-// each worker prints while it still holds the guard. The last line is the seed's.
+// in any order (whoever gets the lock next goes next; a `ReentrantLock` is not fair),
+// but the counts always climb from 1 to 10, because each worker prints while it still
+// holds the guard. The last line is the seed's.
 //
-// The cost shows in the time line. Each worker sleeps with the lock held, so the
-// sleeps run one after another: the ten workers never take less than ten pauses. Here
-// that is the price of a correct answer, because the write depends on the read.
+// The cost shows in the two lines before it. Each worker sleeps with the lock held, so
+// never more than one sleeps at a time, and the ten workers take at least ten pauses:
+// thread start-up, waking each waiting worker in turn, and the machine's other work
+// add the rest. Here that is the price of a correct answer: the write needs the read.
 
 // %%
 class SeedProgram {
     static int guarded(Duration pause) throws InterruptedException {
         var resource = new SharedResource();
-        long millis = Workers.runTen(
-                id -> Workers.worker(resource, id, Workers.sleep(pause)), pause);
-        System.out.printf("ten workers took %d ms: one pause at a time%n", millis);
+        var sleeping = new Workers.Overlap();
+        long millis = Workers.runTen(id -> Workers.worker(resource, id,
+                sleeping.around(Workers.sleep(pause))), pause);
+        System.out.println("most workers sleeping at once: " + sleeping.most());
+        System.out.printf("ten workers took %d ms; ten pauses alone take %d ms%n",
+                millis, pause.multipliedBy(10).toMillis());
         try (var guard = resource.acquire()) {
             int count = guard.data().get("count");
             System.out.println("Final count: " + count);  // the seed's last line
@@ -156,8 +182,7 @@ class SeedProgram {
 // The same ten workers run `update` straight on a shared map, with no guard. The map
 // is a `ConcurrentHashMap`, so each `get` and each `put` is thread-safe on its own; the
 // update is a `get`, a 10 ms sleep and a `put`, and nothing keeps the other workers
-// out between them. Starting ten threads takes far less than a 10 ms pause, so nearly
-// all of them read 0 before any of them writes.
+// out between them, so usually most of them read 0 before any of them writes.
 //
 // @diagram shared_resource-race
 
@@ -165,9 +190,10 @@ class SeedProgram {
 class Unguarded {
     static int race(Duration pause) throws InterruptedException {
         var data = new ConcurrentHashMap<>(Map.of("count", 0));
-        long millis = Workers.runTen(
-                id -> Workers.update(data, id, Workers.sleep(pause)), pause);
-        System.out.printf("ten workers took %d ms: the pauses overlapped%n", millis);
+        var sleeping = new Workers.Overlap();
+        Workers.runTen(id -> Workers.update(data, id,
+                sleeping.around(Workers.sleep(pause))), pause);
+        System.out.println("most workers sleeping at once: " + sleeping.most());
         int count = data.get("count");
         System.out.printf("Final count: %d (%d of 10 updates lost)%n", count, 10 - count);
         return count;
@@ -178,13 +204,16 @@ class Unguarded {
 // int raceCount = Unguarded.race(Duration.ofMillis(10));
 
 // %% [markdown]
-// Most workers print `count = 1`: each wrote 0 + 1 over the others' 0 + 1. The final
-// count is small, often 1, and varies between runs; it could reach 10 only if every
-// worker wrote before the next one read, which the overlapping pauses all but rule
-// out. The time line is the other side of the bargain: with no lock the ten pauses
-// overlap, and the run usually ends well before ten pauses have passed. The tests do
-// not count on timing: they hold every worker between its read and its write until
-// all ten have read, and the count is then exactly 1.
+// Usually most workers print `count = 1`: each wrote 0 + 1 over the others' 0 + 1.
+// Like the seed, a worker prints the map's count just after its own `put`, so it may
+// print another worker's later write, and the lines need not come in count order.
+//
+// With no lock, usually several workers sleep at once, where the guarded run never had
+// more than one. Two workers asleep together have both read and neither has written,
+// so an update is lost: the count could reach 10 only if each worker read after the one
+// before it wrote. The final count is small and varies between runs. The tests
+// do not count on timing: they hold every worker between its read and its write until
+// all ten have read; then all ten sleep at once, and the count is exactly 1.
 //
 // ## What the guard cannot protect
 //
@@ -212,12 +241,12 @@ class Escape {
                 int current = guard.data().get("count");
                 System.out.println("holder: holds the guard, reads count = " + current);
                 holderHasRead.countDown();
-                await(keptWritten);
+                await(keptWritten, 10_000);
                 guard.data().put("count", current + 1);
                 System.out.println("holder: writes count = " + (current + 1));
             }
         });
-        await(holderHasRead);
+        await(holderHasRead, 10_000);
         kept.put("count", 100);  // no lock held, and nothing checks
         System.out.println("caller: kept.put(\"count\", 100) accepted, no lock held");
         keptWritten.countDown();
@@ -237,13 +266,15 @@ class Escape {
         return kept.get("count");
     }
 
-    static void await(CountDownLatch latch) {
+    /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
+    static void await(CountDownLatch latch, long limitMillis) {
         try {
-            if (!latch.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("a step never happened");
+            if (!latch.await(limitMillis, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no step within " + limitMillis + " ms");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for a step", e);
         }
     }
 }
@@ -267,9 +298,9 @@ class Escape {
 //   line of its own, then `try (guard)`, leaves the lock held for good if anything
 //   throws in between.
 // - **Everything inside the lock runs one thread at a time.** The seed sleeps with the
-//   lock held, so ten workers take ten pauses. Do slow work that does not depend on
-//   the shared data before `acquire()`; when it does depend on it, as here, either hold
-//   the lock or compute outside and redo the work if the data changed meanwhile.
+//   lock held, so ten workers take at least ten pauses. Do slow work that does not
+//   depend on the shared data before `acquire()`; when it does depend on it, as here,
+//   either hold the lock or compute outside and redo the work if the data changed.
 // - **A lock is not a transaction.** When the body throws, `close()` unlocks, but the
 //   writes made before the throw stay.
 // - **A thread-safe map is not a thread-safe update.** For one key and no slow work,
@@ -286,8 +317,8 @@ class Escape {
 // | `with resource.acquire() as data:` | `try (var guard = resource.acquire()) { ... }` |
 // | `time.sleep(0.01)` | `Thread.sleep(Duration.ofMillis(10))` |
 //
-// The GIL does not save the seed's unguarded version either: `time.sleep` releases it,
-// so in CPython too the other workers read while one sleeps. Python's `Lock` is not
+// The GIL does not save the seed's worker without the lock either: `time.sleep`
+// releases it, so in CPython too the others read while one sleeps. Python's `Lock` is not
 // reentrant: a worker that acquires the resource twice deadlocks there, while Java's
 // `ReentrantLock` counts a second hold, and each guard releases one.
 //
@@ -295,10 +326,11 @@ class Escape {
 //
 // - Run `jbang shared_resource seed --speed 0.1`: each pause is now 100 ms, and the
 //   workers visibly take turns, one line every tenth of a second or so.
-// - Run `jbang shared_resource seed race` and compare the two time lines: the guarded
-//   run never takes less than ten pauses; the unguarded one usually takes far less.
+// - Run `jbang shared_resource seed race` and compare the lines `most workers sleeping
+//   at once`: always 1 with the guard, usually several without it.
 // - In `Workers.update`, move `work.run()` below the `put`, then run `race`: the final
-//   count is usually 10 now. The race is still there, only too narrow to hit often.
+//   count is usually 10 now, though the workers still sleep at once. The race is still
+//   there, only too narrow to hit often.
 //
 // ## Summary
 //
@@ -307,9 +339,9 @@ class Escape {
 // block, so no mutable reference to the data may leave it.
 //
 // Without the guard, a read, a pause and a write interleave and updates vanish, even
-// on a thread-safe map. With it, the ten updates are exact, and they take ten pauses,
-// because each worker sleeps with the lock held: keep out of the lock any slow work
-// that does not depend on the data. A guard can refuse its own use after `close()`,
+// on a thread-safe map. With it, the ten updates are exact, and they take at least ten
+// pauses, because each worker sleeps with the lock held: keep slow work that does not
+// depend on the data out of the lock. A guard can refuse its own use after `close()`,
 // but not the use of a reference it has handed out: copy what must leave the block.
 
 // %% [main]

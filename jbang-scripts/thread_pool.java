@@ -12,8 +12,7 @@
 //
 // **You will learn**
 // - to run tasks on an `ExecutorService` and close it with try-with-resources
-// - what a `ThreadPoolExecutor` does with each `submit`: a new worker for each of the
-//   first three tasks, the queue for the rest
+// - what a fixed pool does with each `submit`: start a new worker, or queue the task
 // - to take results in completion order with `ExecutorCompletionService`, and why
 //   `get()` in submission order waits for the slowest task
 // - where a task's exception goes, and how `Future.get()` hands it back
@@ -32,7 +31,7 @@ import java.util.stream.*;
 // returns a small dict; `UrlData` prints the same way. Every pause in this lesson is
 // that one fetch, scaled by `--speed` (at `--speed 20` it takes 50 ms). `limit`, the
 // longest a demo waits for a result before it gives up, grows with it: ten fetches and
-// five seconds more. A stuck task must fail a demo, not hang it.
+// five seconds more.
 
 // %%
 record UrlData(int id, String data) {
@@ -51,8 +50,16 @@ class UrlFetch {
         return new UrlData(urlId, "content_" + urlId);
     }
 
-    static double secondsSince(long startNanos) {
-        return (System.nanoTime() - startNanos) / 1e9;
+    static double secondsSince(long start) { return (System.nanoTime() - start) / 1e9; }
+
+    static Consumer<String> timed() {  // prints each line after the seconds since now
+        long start = System.nanoTime();
+        return line -> System.out.printf("%5.2f s  %s%n", secondsSince(start), line);
+    }
+
+    static IllegalStateException stuck(ExecutorService pool) {  // no result in the limit
+        pool.shutdownNow();  // interrupts the running tasks: else close() waits for them
+        return new IllegalStateException("no fetch ended within the limit");
     }
 }
 
@@ -60,13 +67,13 @@ class UrlFetch {
 // `Executors.newFixedThreadPool(3, factory)` stands for the seed's
 // `ThreadPoolExecutor(max_workers=3)`; the factory names its threads `worker-1` to
 // `worker-3`. A task is a `Callable`: unlike a `Runnable` it returns a value and may
-// throw a checked exception.
-// The seed's `as_completed` becomes an `ExecutorCompletionService` that we submit
-// through: it wraps each task so that, when the task ends, its `Future` joins the
-// service's own queue, and `poll(limit)` takes the next one. By then the task is done,
-// so `get()` returns at once: with the result, or by throwing `ExecutionException`.
-// Leaving the `try` block calls `close()`, which waits for every task, as Python's
-// `with` block does. The lines go to `out`: `System.out` here, a list in the tests.
+// throw a checked exception. The seed's `as_completed` becomes an
+// `ExecutorCompletionService` that we submit through: when a task ends, its `Future`
+// joins the service's own queue, where `poll(limit)` takes it, done: `get()` returns at
+// once, with the result or by throwing `ExecutionException`. Leaving the `try` block
+// calls `close()` (Java 19+): like Python's `with`, it calls `shutdown()` (no new tasks;
+// queued ones still run) and waits for every task. So when `poll` gives up, `stuck`
+// first calls `shutdownNow()` to interrupt the fetches. The lines go to `out`.
 //
 // @diagram thread_pool-completion
 
@@ -89,14 +96,15 @@ class SeedPool {
             }
             for (int i = 0; i < futureToId.size(); i++) {
                 Future<UrlData> future = done.poll(limit, TimeUnit.MILLISECONDS);
-                if (future == null) throw new IllegalStateException("no fetch ended");
+                if (future == null) throw UrlFetch.stuck(executor);
                 int urlId = futureToId.get(future);
                 try {
                     UrlData result = future.get();  // done already: no wait
                     results.add(result);
                     out.accept("Completed URL " + urlId + ": " + result);
                 } catch (ExecutionException e) {
-                    out.accept("URL " + urlId + " generated exception: " + e.getCause());
+                    String message = e.getCause().getMessage();  // as Python's str(exc)
+                    out.accept("URL " + urlId + " generated exception: " + message);
                 }
             }
         }
@@ -115,25 +123,25 @@ class SeedPool {
 // SeedPool.demo(1);
 
 // %% [markdown]
-// The whole run takes about two fetches. At the default pace the first three lines are
-// urls 0, 1 and 2, in an order that varies, and the last two are urls 3 and 4, again in
-// either order: three fetches run at once, and the other two start only when a worker
-// comes free, as the next section shows. (At `--speed 20` a fetch lasts 50 ms, and on a
-// busy machine a worker that starts late can let url 3 or 4 overtake its fetch.)
+// The run takes about two fetches: three run at once, and the other two start only when
+// a worker comes free (next section). At the default pace the first three lines are urls
+// 0, 1 and 2 and the last two urls 3 and 4, each group in an order that varies. (At
+// `--speed 20`, on a busy machine, a late worker can let url 3 or 4 overtake its fetch.)
 //
 // ## Inside the pool: three workers, then the queue
 //
 // `newFixedThreadPool(3)` returns a `ThreadPoolExecutor` with three core threads, at
 // most three, and an unbounded `LinkedBlockingQueue`; we build exactly that, to look
 // inside. It starts no thread until a task arrives. Then `execute` (which `submit`
-// calls) does this: while fewer than three workers exist, it starts a new one with the
-// task as its first task, even if an older worker is idle, and the queue is not
-// touched. Only once three exist do tasks go into the queue, where a worker that has
-// finished a task takes the next (`prestartAllCoreThreads()` starts all three up
-// front). Each task returns where and when it ran, and `main` (in the notebook, the
-// kernel's thread that runs the cell) prints that as it completes. Each fetch first
-// waits for a latch, `allIn`, that main opens after the fifth submit: so no fetch can
-// end, and no worker take from the queue, while main is counting.
+// calls) starts a new worker, with the task as its first, while fewer than three exist,
+// even if an older one is idle; only once three exist do tasks go into the queue,
+// where a worker that has finished a task takes the next.
+//
+// Each task returns where and when it started; `main` (in the notebook, the kernel's
+// thread running the cell) prints that as it completes. The counts are monitoring
+// snapshots, which running workers can change at any moment: so each fetch first waits
+// for `allIn`, a latch main opens after the fifth submit, and no fetch ends, nor a
+// worker takes from the queue, while main counts.
 //
 // @diagram thread_pool-rounds
 
@@ -146,33 +154,43 @@ class PoolRounds {
                 new LinkedBlockingQueue<>(), factory);
     }
 
-    static void demo(double speed) throws Exception {
-        long fetch = UrlFetch.millis(speed), limit = UrlFetch.limit(fetch);
+    static void rounds(IntFunction<Callable<UrlData>> fetch, long limit,
+            Consumer<String> out) throws Exception {
         long start = System.nanoTime();
         var allIn = new CountDownLatch(1);  // no fetch starts before all five are in
         try (var pool = newPool(3)) {
             var done = new ExecutorCompletionService<String>(pool);
-            System.out.println("new pool: workers " + pool.getPoolSize());
-            for (int urlId : UrlFetch.URL_IDS) {
-                done.submit(() -> {
-                    allIn.await(limit, TimeUnit.MILLISECONDS);
-                    String ran = "url %d ran on %s from %.2f s".formatted(urlId,
-                            Thread.currentThread().getName(),
-                            UrlFetch.secondsSince(start));
-                    UrlFetch.fetchData(urlId, fetch);
-                    return ran;
-                });
-                System.out.printf("submit url %d: workers %d, queued %d%n", urlId,
-                        pool.getPoolSize(), pool.getQueue().size());
+            out.accept("new pool: workers " + pool.getPoolSize());
+            try {
+                for (int urlId : UrlFetch.URL_IDS) {
+                    done.submit(() -> {
+                        boolean in = allIn.await(limit, TimeUnit.MILLISECONDS);
+                        if (!in) throw new TimeoutException("allIn never opened");
+                        String ran = "url %d started on %s at %.2f s".formatted(urlId,
+                                Thread.currentThread().getName(),
+                                UrlFetch.secondsSince(start));
+                        fetch.apply(urlId).call();
+                        return ran;
+                    });
+                    out.accept("submit url %d: workers %d, queued %d".formatted(urlId,
+                            pool.getPoolSize(), pool.getQueue().size()));
+                }
+            } finally {
+                allIn.countDown();
             }
-            allIn.countDown();
             for (int i = 0; i < UrlFetch.URL_IDS.size(); i++) {
                 var next = done.poll(limit, TimeUnit.MILLISECONDS);
-                if (next == null) throw new IllegalStateException("no fetch ended");
-                System.out.printf("%5.2f s  %s%n", UrlFetch.secondsSince(start),
-                        next.get());
+                if (next == null) throw UrlFetch.stuck(pool);
+                out.accept("%5.2f s  %s".formatted(UrlFetch.secondsSince(start),
+                        next.get()));
             }
         }
+    }
+
+    static void demo(double speed) throws Exception {
+        long fetch = UrlFetch.millis(speed);
+        rounds(id -> () -> UrlFetch.fetchData(id, fetch), UrlFetch.limit(fetch),
+                System.out::println);
     }
 }
 
@@ -181,10 +199,10 @@ class PoolRounds {
 
 // %% [markdown]
 // The counts after each `submit` are the same on every run: one, two, three workers,
-// then one and two queued. Urls 0, 1 and 2
-// start at once on `worker-1`, `worker-2` and `worker-3` and end about one fetch later,
-// in an order that varies. Urls 3 and 4 start then, on the two workers that finished
-// first, and end about two fetches in.
+// then one and two queued. Urls 0, 1 and 2 start at once on `worker-1`, `worker-2` and
+// `worker-3` and end together about one fetch later, in an order that varies. Urls 3
+// and 4 start then, on whichever two workers reach the queue first (not always those
+// of the first two lines), and end about two fetches in.
 //
 // ## Submission order or completion order
 //
@@ -194,16 +212,17 @@ class PoolRounds {
 
 // %%
 class PoolOrder {
-    /** The seed's loop, but get() on each future in turn, in submission order. */
     static void inSubmissionOrder(IntFunction<Callable<UrlData>> fetch, long limit,
             Consumer<String> out) throws Exception {
         try (var executor = SeedPool.newPool(3)) {
             var futures = UrlFetch.URL_IDS.stream()
                     .map(urlId -> executor.submit(fetch.apply(urlId))).toList();
-            for (int urlId : UrlFetch.URL_IDS) {
-                var result = futures.get(urlId).get(limit, TimeUnit.MILLISECONDS);
-                out.accept("Completed URL " + urlId + ": " + result);
-            }
+            try {
+                for (int urlId : UrlFetch.URL_IDS) {
+                    var result = futures.get(urlId).get(limit, TimeUnit.MILLISECONDS);
+                    out.accept("Completed URL " + urlId + ": " + result);
+                }
+            } catch (TimeoutException e) { throw UrlFetch.stuck(executor); }
         }
     }
 
@@ -212,13 +231,9 @@ class PoolOrder {
         IntFunction<Callable<UrlData>> slowUrl0 = id -> () ->
                 UrlFetch.fetchData(id, id == 0 ? 2 * fetch : fetch / 2);
         System.out.println("get() on each future, in submission order:");
-        long start = System.nanoTime();
-        inSubmissionOrder(slowUrl0, limit, line -> System.out.printf("%5.2f s  %s%n",
-                UrlFetch.secondsSince(start), line));
+        inSubmissionOrder(slowUrl0, limit, UrlFetch.timed());
         System.out.println("ExecutorCompletionService, in completion order:");
-        long again = System.nanoTime();
-        SeedPool.fetchAll(slowUrl0, limit, line -> System.out.printf("%5.2f s  %s%n",
-                UrlFetch.secondsSince(again), line));
+        SeedPool.fetchAll(slowUrl0, limit, UrlFetch.timed());
     }
 }
 
@@ -227,21 +242,19 @@ class PoolOrder {
 
 // %% [markdown]
 // In submission order the first line waits for url 0, about two fetches in, and the
-// other four come after it, in order, although they had all ended by about one. In
+// other four come right after it, although they had all ended by about one. In
 // completion order, at the default pace, urls 1 and 2 come at about half a fetch, urls
 // 3 and 4 at about one (each pair in either order), and url 0 last. Both runs take the
-// same time; only the completion service lets you act on each result as soon as it
-// exists. (`invokeAll` is the batch form of the first: it returns when every task has
-// ended, with the futures in submission order.)
+// same time; only the completion service lets you act on each result as it exists.
 //
 // ## When a fetch throws
 //
 // A task's exception does not kill its worker and is not printed: the pool stores it in
 // the task's `Future`, and nobody hears of it unless somebody asks. Here url 3's
 // connection is refused after its wait. First nobody calls `get()`: `close()` returns
-// as if all went well, and only `Future.state()` (Java 19+) tells. Then the seed's loop
-// asks: `get()` throws `ExecutionException`, whose `getCause()` is the task's own
-// `IOException`, and the loop prints it as the seed does.
+// as if all went well, and only the futures tell (`state()`, `exceptionNow()`). Then
+// the seed's loop asks: `get()` throws `ExecutionException`, whose `getCause()` is the
+// task's own `IOException`; the loop prints its message, as the seed prints `exc`.
 
 // %%
 class FetchFailures {
@@ -277,20 +290,6 @@ class FetchFailures {
 // FetchFailures.demo(1);
 
 // %% [markdown]
-// So call `get()` on every future and catch `ExecutionException` there, or handle the
-// failure inside the task. A task started with `execute(runnable)` has no `Future`: its
-// exception reaches the worker thread's uncaught-exception handler, which by default
-// prints it, and the pool replaces the worker (see `thread_exceptions`).
-//
-// ## Closing the pool
-//
-// Every demo above closes its pool with try-with-resources. `ExecutorService` is
-// `AutoCloseable` since Java 19: `close()` calls `shutdown()` (no new tasks; queued
-// ones still run) and waits until every task has ended and the workers are gone. Close
-// every pool: its workers are not daemon threads and keep the JVM alive. What
-// `shutdown()`, `shutdownNow()` and `awaitTermination()` each do, and how to end a pool
-// within a time limit, is the `executor_lifecycle` lesson.
-//
 // ## Which one to use
 //
 // | you need | use |
@@ -299,20 +298,24 @@ class FetchFailures {
 // | all results, in the order you asked | `invokeAll(tasks, timeout, unit)` |
 // | the first success, the rest cancelled | `invokeAny` |
 // | at most N tasks at once, on platform threads | `Executors.newFixedThreadPool(n)` |
-// | many tasks that block on I/O | `Executors.newVirtualThreadPerTaskExecutor()` |
 //
 // ## Pitfalls
 //
-// - **Submit and forget loses exceptions.** `submit` stores them in the `Future`;
-//   call `get()` on every future, or catch inside the task.
-// - **`get()` without a timeout can wait forever**: on a stuck task, or on one that
-//   will never run (below). Prefer `get(timeout, unit)` and `poll(timeout, unit)`.
+// - **Submit and forget loses exceptions.** `submit` stores them in the `Future`: call
+//   `get()` on every future, or catch inside the task. (`execute` has no `Future`: the
+//   worker's uncaught-exception handler prints it; see `thread_exceptions`.)
+// - **A stuck task outlasts a timeout.** `get()` without one waits forever (also for a
+//   task that will never run, below); with one, `close()` still waits for the task.
+//   Use `get(timeout, unit)` or `poll(timeout, unit)`, then `shutdownNow()` or
+//   `cancel(true)` before `close()`, and write tasks that end when interrupted.
 // - **Tasks that wait for tasks in the same pool can deadlock it.** Three workers each
 //   waiting for a fourth task, still queued, wait forever: it needs a worker they hold.
 // - **The fixed pool's queue is unbounded.** `submit` never blocks, so a fast producer
 //   can queue tasks until memory runs out (see `producer_consumer`).
 // - **Workers are reused**: a `ThreadLocal` set by one task is still set for the next
 //   task on that worker. Clear it in `finally`, or use `ScopedValue`.
+// - **An open pool keeps the JVM alive**: its workers are not daemon threads. Close
+//   it (`executor_lifecycle` shows `shutdown()`, `awaitTermination()` and the rest).
 //
 // ## From Python
 //
@@ -322,25 +325,25 @@ class FetchFailures {
 // | `executor.submit(fetch_data, url_id)` | `executor.submit(() -> fetchData(urlId))`, a `Callable` |
 // | `as_completed(future_to_id)` | `ExecutorCompletionService`: submit through it, then `poll` |
 // | `future.result()` raises the task's exception | `future.get()` throws `ExecutionException`; `getCause()` is the task's |
-// | `executor.shutdown(cancel_futures=True)` | no equivalent: see below |
+// | `executor.shutdown(cancel_futures=True)` | no single call: see below |
 //
-// Python's `cancel_futures=True` (3.9+) cancels the futures of the tasks not yet
-// started and lets the running ones finish. Java's `shutdownNow()` does something
-// else: it interrupts the running tasks, and removes the tasks that never started from
-// the queue and returns them, without cancelling them. Their futures never complete, so
-// `get()` on one blocks forever unless you cancel it (for tasks submitted straight to
-// a `ThreadPoolExecutor`, the returned list holds the very futures `submit` returned).
-// Python's pool also reuses an idle worker before starting a new one (3.8+); Java's
-// starts a new worker for each of the first `corePoolSize` tasks, idle workers or not.
-// In CPython the fetches overlap because `time.sleep` and socket I/O release the GIL;
-// in Java, tasks that compute run in parallel too, on as many cores as there are.
+// Python's `cancel_futures=True` (3.9+) cancels the tasks not yet started and lets the
+// running ones finish. `shutdownNow()` instead interrupts the running tasks and returns
+// the queued ones without cancelling them: `get()` on their futures blocks forever.
+// Python's call in Java, for tasks submitted straight to a `ThreadPoolExecutor` `pool`:
+// `pool.shutdown(); pool.getQueue().forEach(r -> ((Future<?>) r).cancel(false));`
+// (through a completion service, the queue holds wrappers, not your futures). In
+// CPython (its default build) the fetches overlap because `time.sleep` and socket I/O
+// release the GIL; in Java, tasks that compute run in parallel too, as many at once as
+// the pool has workers and the machine has free cores.
 //
 // ## Try it
 //
-// - Run `jbang thread_pool rounds --speed 0.5`: every time doubles, and the counts
-//   after each `submit` stay the same.
-// - In `SeedPool.fetchAll`, make it `newPool(5)`: all five urls complete together,
-//   after about one fetch instead of two.
+// - In `PoolRounds.rounds`, add `pool.prestartAllCoreThreads();` before the first
+//   `out.accept`: every line shows workers 3, and the queued counts change from run to
+//   run, since every task now goes through the queue and idle workers race main to it.
+// - In `PoolRounds.rounds`, make it `newPool(5)`: workers 1 to 5, nothing queued, and
+//   all five urls start at about 0 s and end together, about one fetch in.
 // - In `FetchFailures.demo`, call `futures.get(3).get()` before the last two lines:
 //   the section ends at once with an `ExecutionException` whose cause is url 3's.
 //
@@ -349,11 +352,11 @@ class FetchFailures {
 // A pool runs your tasks on a few reused workers, and each `submit` hands back a
 // `Future` that delivers the task's result or its exception at `get()`.
 //
-// A `ThreadPoolExecutor` starts a worker for each of its first `corePoolSize` tasks,
-// then queues the rest for whichever worker comes free. Take results in completion
-// order with `ExecutorCompletionService`, always with a time limit, and call `get()` on
-// every future, or its exception is never seen. Close every pool, most simply with
-// try-with-resources.
+// A fixed pool (a `ThreadPoolExecutor` with an unbounded queue) starts a worker while
+// fewer than `corePoolSize` exist, then queues the rest for whichever worker comes
+// free. Take results in completion order with `ExecutorCompletionService`, always with
+// a time limit, and call `get()` on every future, or its exception is never seen.
+// Close every pool, after `shutdownNow()` if you gave up on its tasks.
 
 // %% [main]
 class thread_pool {  // the entry point, script only: `jbang thread_pool --help`

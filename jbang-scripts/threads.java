@@ -25,21 +25,19 @@ import java.util.stream.*;
 // %% [markdown]
 // ## The seed's run: start three workers, then join each
 //
-// The seed's `worker(name, delay)` prints, sleeps and prints again. A Java thread runs
-// a `Runnable`, which takes no arguments, so our worker asks its own thread for its
-// name: `Thread.ofPlatform().name("T", 0)` builds threads named `T0`, `T1`, `T2`. Name
-// every thread: stack traces and thread dumps show the name, and an unnamed thread is
+// The seed's `worker(name, delay)` prints, sleeps and prints again. Our `work` gets its
+// delay from the lambda `() -> work(delayMillis)`, but its name from the thread that
+// runs it, to show what naming is for: `Thread.ofPlatform().name("T" + i)` names them
+// `T0`, `T1`, `T2`. Stack traces and thread dumps show the name; an unnamed thread is
 // just `Thread-7`. `sleep` throws the checked `InterruptedException` (the last section
 // says when), which a `Runnable` may not throw, so the worker catches it.
 //
 // `start()` returns at once, and the new thread runs alongside `main`. `main` starts all
-// three, then joins each: `join` waits until that thread has ended. (Joining inside the
-// start loop would run the workers one at a time.) The three sleep at the same time, so
-// the "finished" lines come about one second after the "starting" lines, not three.
-// Nothing orders the workers, so the order of `T0`, `T1` and `T2` changes from run to
-// run. `main` prints nothing: the last line is a worker's, as in the seed. Every wait in
-// this lesson has a limit: `join(Duration)` returns `false` if the thread still runs
-// when the time is up, where `join()` would wait forever.
+// three, then joins each: `join` waits until that thread has ended. The three sleep at
+// the same time, so the "finished" lines come about one second after the "starting"
+// lines, not three, in an order that can change from run to run. `main` prints nothing:
+// the last line is a worker's, as in the seed. Every wait here has a limit:
+// `join(Duration)` returns `false` if the thread still runs then; `join()` would not.
 //
 // @diagram threads-start-join
 
@@ -58,18 +56,12 @@ class SeedWorkers {
         System.out.println("Worker " + name + " finished");
     }
 
-    static List<Thread> start(int workers, long delayMillis) {
-        var builder = Thread.ofPlatform().name("T", 0);  // T0, T1, T2, ...
-        var threads = new ArrayList<Thread>();
-        for (int i = 0; i < workers; i++) {
-            threads.add(builder.start(() -> work(delayMillis)));
-        }
-        return threads;
+    static Thread startWorker(int i, long delayMillis) {  // worker("Ti", delay)
+        return Thread.ofPlatform().name("T" + i).start(() -> work(delayMillis));
     }
 
-    /** Joins each thread; one still running after `patience` is an error, not a hang. */
-    static void joinAll(List<Thread> threads, Duration patience)
-            throws InterruptedException {
+    static void joinAll(List<Thread> threads, Duration patience)  // runs on: an error,
+            throws InterruptedException {                           // not a hang
         for (Thread t : threads) {
             if (!t.join(patience)) throw new IllegalStateException(t + " runs on");
         }
@@ -80,8 +72,9 @@ class SeedWorkers {
     }
 
     static void run(long delayMillis) throws InterruptedException {
-        List<Thread> threads = start(3, delayMillis);  // first start them all,
-        joinAll(threads, patience(delayMillis));       // then join each
+        var threads = new ArrayList<Thread>();  // first start them all,
+        for (int i = 0; i < 3; i++) threads.add(startWorker(i, delayMillis));
+        joinAll(threads, patience(delayMillis));  // then join each
     }
 }
 
@@ -93,18 +86,20 @@ class SeedWorkers {
 //
 // Now each worker leaves a result in its slot of an array, and `main` forgets to join.
 // It starts the workers, reads the results at once and announces "all done!". But
-// `start()` returns before the new thread has done anything, so `main` reads `null`s.
+// `start()` does not wait for the new thread, so `main` can read the array before any
+// worker has written to it.
 //
-// How long a worker takes varies, so the demo makes the failure certain: a latch, the
-// `gate`, holds every worker until `main` has read the array. It stands for "the work
-// takes longer than `main` expects". Then `main` opens the gate and does it right: it
-// joins every worker and reads again. Everything a thread did *happens-before* another
-// thread learns from `join` that it has ended (JLS 17.4.5), so now `main` sees all three
-// results. Without that edge, even a result already written need not be visible.
+// How long a worker takes varies, so the demo makes the failure certain: the `gate`, a
+// `CountDownLatch(1)` (its `await()` blocks until someone calls `countDown()`), holds
+// every worker until `main` has read the array, as if the work took longer than `main`
+// expected. (A second latch, `hold`, is for the tests; here it is open.) Then `main`
+// opens the gate and does it right: it joins every worker and reads again. `join` does
+// more than wait: everything a thread did is visible to the thread that joined it (JLS
+// 17.4.5), so now `main` sees all three results. Without `join` (or other
+// synchronisation), even a result already written need not be seen by `main`.
 //
-// `main`'s lines start with the name of the thread that runs them. In the script that
-// is `main`. In the notebook it is another name: the Java kernel runs each cell on a
-// thread of its own, not on a thread called `main`.
+// `main`'s lines start with its thread's name: `main` in the script, another name in
+// the notebook, where the Java kernel runs each cell on a thread of its own.
 //
 // @diagram threads-forgotten-join
 
@@ -112,7 +107,9 @@ class SeedWorkers {
 class ForgottenJoin {
     record Seen(int beforeJoin, int afterJoin) { }  // results main saw
 
-    static Seen demo() throws InterruptedException {
+    static Seen demo() throws InterruptedException { return demo(new CountDownLatch(0)); }
+
+    static Seen demo(CountDownLatch hold) throws InterruptedException {
         String me = Thread.currentThread().getName();  // "main" in the script
         var results = new String[3];                   // slot i belongs to worker Ti
         var gate = new CountDownLatch(1);              // "the work takes a while"
@@ -122,6 +119,7 @@ class ForgottenJoin {
             workers.add(Thread.ofPlatform().name("T" + i).start(() -> {
                 try {
                     if (!gate.await(10, TimeUnit.SECONDS)) return;
+                    if (!hold.await(10, TimeUnit.SECONDS)) return;  // open but in tests
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();
                     return;
@@ -144,11 +142,10 @@ class ForgottenJoin {
 }
 
 // %% [markdown]
-// `main` says "all done!" over three `null`s, and the workers finish after it, in an
-// order that varies. In a script a forgotten `join` hangs nothing (the JVM waits for
-// every non-daemon thread before it exits); the harm is that `main` acted on results
-// that did not exist yet. In a notebook, a thread that prints after its cell has ended
-// writes into a later cell, or nowhere.
+// `main` says "all done!" over three `null`s, and the workers finish after it. A
+// forgotten `join` hangs no script (the JVM waits for every non-daemon thread before it
+// exits; lesson `daemon_threads`): the harm is that `main` acted on results that did not
+// exist yet. In a notebook, a thread printing after its cell has ended writes elsewhere.
 
 // %% [run]
 // var seen = ForgottenJoin.demo();
@@ -158,42 +155,49 @@ class ForgottenJoin {
 //
 // Java cannot kill a thread (`Thread.stop()` has thrown `UnsupportedOperationException`
 // since JDK 20): stopping a thread halfway through a change would leave shared state
-// half changed. `t.interrupt()` only sets `t`'s *interrupt flag*, and `t` decides when
-// to stop. It finds out in one of two ways:
+// half changed. `t.interrupt()` sets `t`'s *interrupt flag* and wakes `t` if it is
+// blocked in an interruptible call; it never ends `t` by itself. `t` finds out, and
+// decides when to stop, in one of two ways:
 //
-// - **It is sleeping or waiting** in a JDK method declared to throw
-//   `InterruptedException`: `Thread.sleep`, `Object.wait`, `Thread.join`,
+// - **It is waiting** in a call such as `Thread.sleep`, `Thread.join`, `Object.wait`,
 //   `BlockingQueue.take` and `poll(timeout)`, `CountDownLatch.await`,
-//   `Semaphore.acquire`, `Lock.lockInterruptibly`, `Future.get`. The call ends early by
-//   throwing it, and clears the flag as it does.
+//   `Semaphore.acquire`, `ReentrantLock.lockInterruptibly`, `FutureTask.get` or
+//   `CompletableFuture.get`. The call throws `InterruptedException` and clears the
+//   flag (`wait` and `await` first take their lock back, which may take a while).
 // - **It is computing**, and nothing throws: it must check
 //   `Thread.currentThread().isInterrupted()` between steps of its work.
 //
-// Other waits do not answer. Entering a `synchronized` block, `Lock.lock()`,
-// `Semaphore.acquireUninterruptibly()`, `Condition.awaitUninterruptibly()` and
-// `CompletableFuture.join()` go on waiting until they get what they wait for. The
-// request is not lost (the JDK's versions return with the flag still set), but it has
-// to wait. Where a stop must get through, use their interruptible twins:
-// `lockInterruptibly()`, `acquire()`, `await()`, `get()`.
+// Some other waits do not answer, and go on until they get what they wait for: entering
+// a `synchronized` block, `Lock.lock()`, `Semaphore.acquireUninterruptibly()`,
+// `Condition.awaitUninterruptibly()`, `CompletableFuture.join()`, and a platform
+// thread's blocking `java.io` read (`System.in`, a plain `Socket`'s stream). The request
+// is not lost (they return with the flag set), but it waits. Where a stop must get
+// through, use the interruptible twins: `lockInterruptibly()`, `acquire()`, `await()`,
+// `get()`, or an NIO channel, which an interrupt closes (`ClosedByInterruptException`).
 //
-// Below, `main` starts the seed's workers, waits until `T1` is asleep, and interrupts
-// it. `T1` stops early and says so; `T0` and `T2` finish a second later. (An interrupt
-// that comes before the sleep is not lost: the flag stays set, and `sleep` throws at
-// once.) To know that a thread is asleep or waiting, `main` polls its state, a trick
-// for demos and tests; real code has no need to know.
+// Below, `main` starts the seed's workers, but `T1` would sleep ten seconds longer:
+// only an interrupt ends it on time. `main` waits until `T1` is asleep and interrupts
+// it; `T1` says so, and `T0` and `T2` finish a second later. (An interrupt that comes
+// before the sleep is not lost: the flag stays set, and `sleep` throws at once.) `main`
+// sees `T1` asleep by polling `T1.getState()`, which is `RUNNABLE` while a thread runs,
+// `TIMED_WAITING` in a wait with a time limit (`sleep`), `TERMINATED` once it has ended:
+// a trick for demos and tests.
 
 // %%
 class Interrupts {
-    /** Returns once `t` waits with a time limit, as in sleep(...) or poll(...). */
-    static void untilWaiting(Thread t) throws InterruptedException {
-        for (int tries = 0; t.getState() != Thread.State.TIMED_WAITING; tries++) {
-            if (tries == 10_000) throw new IllegalStateException(t + " never waits");
-            Thread.sleep(1);  // 10,000 tries: ten seconds at least
+    static void untilWaiting(Thread t) throws InterruptedException {  // in sleep, poll...
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (t.getState() != Thread.State.TIMED_WAITING) {
+            if (!t.isAlive()) throw new IllegalStateException(t + " ended, never waited");
+            if (System.nanoTime() - end > 0) throw new IllegalStateException(t + " runs");
+            Thread.sleep(1);
         }
     }
 
     static void sleepers(long delayMillis) throws InterruptedException {
-        List<Thread> workers = SeedWorkers.start(3, delayMillis);
+        long d = delayMillis, t1 = SeedWorkers.patience(d).toMillis();  // T1: too long
+        List<Thread> workers = List.of(SeedWorkers.startWorker(0, d),
+                SeedWorkers.startWorker(1, t1), SeedWorkers.startWorker(2, d));
         untilWaiting(workers.get(1));  // T1 is asleep
         System.out.println(Thread.currentThread().getName() + ": T1.interrupt()");
         workers.get(1).interrupt();  // a request; T1's catch block decides what it means
@@ -214,21 +218,20 @@ class Interrupts {
 // `JobWorker` takes jobs from a queue until it is interrupted or takes the `STOP` job.
 // Its helper `next()` waits for a job; when the wait is interrupted it returns `null`,
 // and the loop checks the flag. The two versions differ in one line: `jobs-restore`
-// sets the flag again, `jobs-swallow` does not. `main` interrupts each while it waits,
-// then offers it two jobs and a `STOP`.
+// sets the flag again, `jobs-swallow` does not. `main` interrupts each as it waits, then
+// waits (latch `caught`) until it caught the interrupt, and offers two jobs and a `STOP`.
 //
 // @diagram threads-interrupt
 
 // %%
 class JobWorker implements Runnable {
-    record Stop(int jobsAfter, String endedBy) { }
+    record Stop(String name, int jobsAfter, String endedBy) { }
 
     static final String STOP = "STOP";  // a poison pill: the other way to end it
     final BlockingQueue<String> jobs = new LinkedBlockingQueue<>();
     final CountDownLatch caught = new CountDownLatch(1);  // it caught the interrupt
     private final boolean restore;
-    int jobsDone;                    // this and endedBy: read after join
-    String endedBy = "nothing yet";
+    int jobsDone; String endedBy = "nothing yet";  // read after join
 
     JobWorker(boolean restore) { this.restore = restore; }
 
@@ -266,24 +269,26 @@ class JobWorker implements Runnable {
             thread.interrupt();               // please stop
             boolean caught = worker.caught.await(10, TimeUnit.SECONDS);
             if (!caught) throw new IllegalStateException(name + " never caught it");
-            worker.jobs.add("job 1");
-            worker.jobs.add("job 2");
+            worker.jobs.addAll(List.of("job 1", "job 2"));
         } finally {
             worker.jobs.add(STOP);  // ends it if the interrupt did not
             SeedWorkers.joinAll(List.of(thread), Duration.ofSeconds(10));
         }
-        System.out.printf("%s: interrupted, then took %d jobs; ended by %s%n",
-                name, worker.jobsDone, worker.endedBy);
-        return new Stop(worker.jobsDone, worker.endedBy);
+        return new Stop(name, worker.jobsDone, worker.endedBy);
     }
 
-    static void both() throws InterruptedException { demo(false); demo(true); }
+    static void both() throws InterruptedException {
+        for (Stop s : List.of(demo(false), demo(true))) {
+            System.out.printf("%s: interrupted, then took %d jobs; ended by %s%n",
+                    s.name(), s.jobsAfter(), s.endedBy());
+        }
+    }
 }
 
 // %% [markdown]
 // Both catch the interrupt. `jobs-swallow` carries on as if nothing had happened: it
 // takes the two jobs, and only the `STOP` job ends it. Without one it would wait for
-// jobs forever, and since it is not a daemon, the JVM would never exit. `jobs-restore`
+// jobs forever and, not being a daemon thread, keep the JVM from exiting. `jobs-restore`
 // sees the flag as soon as `next()` returns, and leaves; the jobs stay in the queue.
 
 // %% [run]
@@ -303,13 +308,12 @@ class JobWorker implements Runnable {
 // ## Pitfalls
 //
 // - **`run()` is not `start()`.** It runs the code on the caller's thread and starts no
-//   thread. A thread starts once: a second `start()` throws `IllegalThreadStateException`.
-// - **Start them all, then join them all.** Joining in the start loop runs the workers
-//   one at a time.
+//   thread. A thread starts once: another `start()` throws `IllegalThreadStateException`.
+// - **Start them all, then join them all.** Joining in the start loop runs them in turn.
 // - **Read results after `join`.** Before it they may be missing, or not yet visible.
-// - **Never swallow `InterruptedException`.** Rethrow it, or call
-//   `Thread.currentThread().interrupt()` before you return.
-// - **`Thread.interrupted()` clears the flag**; `isInterrupted()` only reads it.
+// - **Never swallow `InterruptedException`.** Rethrow it, or set the flag again.
+// - **`Thread.interrupted()` clears the flag**; `isInterrupted()` only reads it. It is
+//   static: `t.interrupted()` compiles, but tests and clears the caller's flag, not t's.
 // - **An exception ends only its own thread.** `join` returns normally; the exception
 //   goes to the thread's uncaught-exception handler (lesson `thread_exceptions`).
 //
@@ -323,17 +327,18 @@ class JobWorker implements Runnable {
 // | `threading.current_thread().name` | `Thread.currentThread().getName()` |
 // | a `threading.Event` the worker checks | `t.interrupt()`; the worker checks its flag |
 //
-// Python's `threading` has no way to interrupt another thread: a worker blocked in
-// `time.sleep` or `queue.get()` wakes only when its time or item comes, so a worker
-// that must stop waits with a timeout and checks an `Event`. In Java an interrupt wakes
-// a sleeping or waiting thread at once. The seed's workers overlap in both languages,
-// since sleeping releases CPython's GIL; threads that compute run in parallel on the
-// JVM, but not under the GIL (lesson `cpu_bound`).
+// Python's `threading` cannot interrupt a thread: one blocked in `time.sleep` or
+// `queue.get()` wakes only when its time or item comes, so a worker that must stop
+// waits with a timeout and checks an `Event` (in Java, an interrupt wakes a thread
+// from `sleep` or `take()`). The seed's workers overlap in both languages, since
+// sleeping releases CPython's GIL; threads that compute run in parallel on the JVM,
+// not under the GIL (lesson `cpu_bound`).
 //
 // ## Try it
 //
-// - Run `jbang threads seed --speed 0.25`: each worker sleeps four seconds, and the
-//   three "finished" lines still come together, four seconds after the "starting" ones.
+// - In `SeedWorkers.run`, replace `threads.add(startWorker(i, delayMillis))` with
+//   `startWorker(i, delayMillis).join()` and run `jbang threads seed`: each worker
+//   starts only after the one before has finished, three seconds in all, not one.
 // - In `SeedWorkers.work`, delete the `return;` in the catch block and run
 //   `jbang threads stop`: `T1` now prints "interrupted" and then "finished", a worker
 //   that heard the request and carried on.
@@ -345,11 +350,11 @@ class JobWorker implements Runnable {
 // Start every thread with a name, join every thread you start before you use its work,
 // and stop a thread by interrupting it and letting the interrupt end it.
 //
-// `start()` returns at once; `join` waits for the thread's end and makes everything the
-// thread did visible to the joiner. A worker that is interrupted while it sleeps or
-// waits gets an `InterruptedException`; one that computes must check its flag; and the
-// code that catches the exception must rethrow it or set the flag again, or the request
-// is lost. Some waits, such as `Lock.lock()`, do not answer an interrupt at all.
+// `start()` returns at once; `join` waits for the thread's end and makes all it did
+// visible to the joiner. An interrupted worker that sleeps or waits gets an
+// `InterruptedException`, which its catch block must rethrow or turn back into the flag;
+// one that computes must check the flag. Some waits, such as `Lock.lock()`, do not end
+// early, but return with the flag set.
 
 // %% [main]
 class threads {  // the entry point, script only: `jbang threads --help`

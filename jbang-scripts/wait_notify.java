@@ -7,13 +7,13 @@
 // `ArrayBlockingQueue` is an array, a lock and two conditions. Build the same buffer on
 // an object's own monitor and you meet the rules behind every hand-written wait: test
 // the condition again after every wake-up, keep it as state under the lock, and wake
-// everyone unless one is sure to do.
+// every waiter unless you are sure that whichever one wakes can use the news.
 //
 // **You will learn**
 // - what `synchronized`, `wait()` and `notifyAll()` do with an object's monitor
 // - why `wait()` sits in a `while` loop: with an `if`, a taker gets an item nobody put
 // - why a notification that nobody waits for is lost, and the state that makes up for it
-// - `notify()` against `notifyAll()`, and a `Lock` with two `Condition`s
+// - `notify()` against `notifyAll()`, and why `ArrayBlockingQueue` has two `Condition`s
 
 // %%
 import java.time.*;
@@ -28,8 +28,7 @@ final class Monitors {  // the demos' helpers: pacing, and waits that cannot han
         Thread.sleep(pauseMillis);  // for the audience, not to synchronise
     }
 
-    /** Polls until t is in the given state: no sleeping, and a limit. */
-    static void awaitState(Thread t, Thread.State state) {
+    static void awaitState(Thread t, Thread.State state) {  // polls: no sleep; a limit
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
         while (t.getState() != state && System.nanoTime() < deadline) Thread.yield();
         if (t.getState() != state) throw new IllegalStateException(t.getName());
@@ -37,10 +36,9 @@ final class Monitors {  // the demos' helpers: pacing, and waits that cannot han
 
     static void joinAll(List<Thread> threads) throws InterruptedException {
         for (Thread t : threads) {
-            if (!t.join(Duration.ofSeconds(10))) {
-                threads.forEach(Thread::interrupt);
-                throw new IllegalStateException(t.getName() + " did not finish");
-            }
+            if (t.join(Duration.ofSeconds(10))) continue;
+            threads.forEach(Thread::interrupt);
+            throw new IllegalStateException(t.getName() + " did not finish");
         }
     }
 }
@@ -58,15 +56,15 @@ final class Monitors {  // the demos' helpers: pacing, and waits that cannot han
 //
 // The buffer is a ring of slots guarded by its monitor: `take()` waits while it is
 // empty, `put()` while it is full, and each wakes the other side with `notifyAll()`.
-// `count` is what it *believes* it holds, `slots()` what the slots hold; the seam
-// `afterWake` does nothing in normal use, and lets the replay watch takers wake up.
+// `count` is what it *believes* it holds, `slots()` what the slots hold; `afterWake` is
+// a hook the demo uses to watch wake-ups (in normal use it does nothing).
 
 // %%
 class MonitorBuffer<T> {
     private final Object[] slots;
     private int putAt, takeAt;
     protected int count;
-    protected final IntConsumer afterWake;  // sees count after each wake-up; a seam
+    protected final IntConsumer afterWake;  // sees count after each wake-up
 
     MonitorBuffer(int capacity, IntConsumer afterWake) {
         this.slots = new Object[capacity];
@@ -78,7 +76,7 @@ class MonitorBuffer<T> {
         slots[putAt] = item;
         putAt = (putAt + 1) % slots.length;
         count++;
-        notifyAll();  // change the state, then wake the waiters
+        notifyAll();  // in the block that changed the state: the order does not matter
     }
 
     synchronized T take() throws InterruptedException {
@@ -110,13 +108,15 @@ class MonitorBuffer<T> {
 // ## Two takers, one item: `if` around `wait()`
 //
 // *If* the buffer is empty, wait; then take. It reads naturally, and it is wrong:
-// returning from `wait()` proves nothing. Another taker woken by the same `notifyAll()`
-// may have got there first, or the wake-up was spurious. The replay forces the first
-// case: it starts taker `A` and waits until its thread is `WAITING` (in `take()`, only
-// `wait()` does that), then the same with `B`. Then main puts one item, `notifyAll()`
-// wakes both, and once the seam has seen both wake up, main puts a second. Who gets the
-// first item, and the order of the lines after the wake-ups, vary; the outcome does
-// not. (In the notebook, "main" is the kernel's thread that runs the cell.)
+// returning from `wait()` proves nothing. The woken taker must win the monitor back, and
+// meanwhile a taker that never waited may have entered `take()` and grabbed the item
+// (common in real code), or another taker woken by the same `notifyAll()` got there
+// first, or the wake-up was spurious. The replay forces the second case: it starts taker
+// `A` and waits until its thread is `WAITING` (in `take()`, only `wait()` does that),
+// then the same with `B`. Main puts one item, `notifyAll()` wakes both, and once the hook
+// has seen both wake up, main puts a second. The JVM does not promise who gets item 1
+// (HotSpot usually picks `A`); the outcome does not vary. (In the notebook, "main" is the
+// kernel's thread that runs the cell.)
 //
 // @diagram wait_notify-if-wait
 
@@ -139,13 +139,13 @@ class TwoTakers {
 
     static Outcome replay(boolean withIf, long pauseMillis) throws InterruptedException {
         var bothWoke = new CountDownLatch(2);
-        IntConsumer seam = count -> {  // runs in take(), once wait() has returned
+        IntConsumer hook = count -> {  // runs in take(), once wait() has returned
             String me = Thread.currentThread().getName();
             System.out.printf("  %s wakes up; count = %d%n", me, count);
             bothWoke.countDown();
         };
         MonitorBuffer<Integer> buffer =
-                withIf ? new IfWaitBuffer<>(5, seam) : new MonitorBuffer<>(5, seam);
+                withIf ? new IfWaitBuffer<>(5, hook) : new MonitorBuffer<>(5, hook);
         var took = new Object[2];  // each taker writes its own; main reads after join
         var takers = new ArrayList<Thread>();
         for (String name : List.of("A", "B")) {
@@ -181,8 +181,8 @@ class TwoTakers {
 // %% [markdown]
 // The taker that woke second saw `count = 0` and took anyway: its `take()` returned
 // `null`, a value nobody put, with no exception. `count` went to -1, so the second `put`
-// made it 0 with item 2 in a slot, where the next `take()` will never look. The same
-// replay with `MonitorBuffer`, whose `while` is the whole fix:
+// made it 0 with item 2 in a slot the next `take()` will never read. The same replay with
+// `MonitorBuffer`, whose `while` is the whole fix:
 
 // %% [run]
 // var fixed = TwoTakers.replay(false, 500);
@@ -206,7 +206,7 @@ class Doorbell {
     private boolean rung;  // the state every waiter checks; guarded by this
 
     synchronized void ring(boolean wakeAll) {
-        rung = true;  // change the state first, then wake the waiters
+        rung = true;  // under the monitor, as is the notify: either order works
         if (wakeAll) notifyAll(); else notify();
     }
 
@@ -221,7 +221,7 @@ class Doorbell {
         while (!rung) {
             long left = deadline - System.nanoTime();
             if (left <= 0) return false;
-            TimeUnit.NANOSECONDS.timedWait(this, left);
+            TimeUnit.NANOSECONDS.timedWait(this, left);  // wait(left), rounded up to 1 ms
         }
         return true;
     }
@@ -258,8 +258,8 @@ class Doorbell {
 //
 // `notify()` wakes one waiter. Two threads, `W1` and `W2`, wait in `awaitRung()` (main
 // waits until both are `TIMED_WAITING`), and main rings once. With `notify()` one of
-// them passes and the other stays in the wait set although `rung` is true, until main
-// rings again. With `notifyAll()` one ring lets both through.
+// them passes and the other stays in the wait set, although `rung` is true, until main
+// rings again (barring a spurious wake-up). `notifyAll()`: one ring lets both through.
 
 // %%
 class NotifyOne {
@@ -306,17 +306,16 @@ class NotifyOne {
 // NotifyOne.both(1);
 
 // %% [markdown]
-// Which waiter `notify()` picks is the JVM's choice. Where producers and consumers share
-// one wait set, that hurts: a consumer's `notify()` meant for a waiting producer can wake
-// another consumer, which finds nothing and waits again, and the notification is spent;
+// Which waiter `notify()` picks is the JVM's choice, and where producers and consumers
+// share one wait set, that hurts: a consumer's `notify()` meant for a producer can wake
+// another consumer, which finds nothing and waits again; the notification is spent, and
 // after an unlucky run of such choices every thread waits. So `notifyAll()` is the safe
-// default for a monitor, at a price: every waiter wakes, and most go back to sleep.
+// default, at a price: every waiter wakes, and most go back to sleep.
 //
-// The way out is a wait set per kind of waiter: a `ReentrantLock` can have several, one
-// per `Condition`. `ArrayBlockingQueue` (lesson `producer_consumer`) has one lock with
-// two: putters wait on `notFull`, takers on `notEmpty`, so a `put` can `signal()` one
-// taker and never wakes a putter. Its waits are `while` loops too. Write a buffer by
-// hand once, to learn; then use the library's.
+// The way out is a wait set per kind of waiter: a `ReentrantLock` has one per
+// `Condition`. `ArrayBlockingQueue` (lesson `producer_consumer`) has one lock with two:
+// putters wait on `notFull`, takers on `notEmpty`, so a `put` can `signal()` one taker
+// and never wakes a putter. Write a buffer by hand once; then use the library's.
 //
 // ## Pitfalls
 //
@@ -326,6 +325,7 @@ class NotifyOne {
 // - **`notify()` with different kinds of waiter on one monitor:** the wrong one wakes.
 // - **`wait()` on the wrong object:** inside `synchronized (lock)`, a bare `wait()` is
 //   `this.wait()`: without `this`'s monitor, `IllegalMonitorStateException`.
+// - **`wait(0)` waits forever,** like `wait()`: out of time, stop, as `awaitRung` does.
 //
 // ## From Python
 //
@@ -337,7 +337,7 @@ class NotifyOne {
 // | `RuntimeError` when the lock is not held | `IllegalMonitorStateException` |
 //
 // The seed's `Queue(maxsize=5)` is built this way: CPython's `queue.Queue` waits in
-// loops on two conditions, `not_empty` and `not_full`, that share one mutex.
+// loops on `not_empty`, `not_full` and `all_tasks_done`, three conditions, one mutex.
 //
 // ## Try it
 //
@@ -351,7 +351,8 @@ class NotifyOne {
 // ## Summary
 //
 // Wait in a `while` loop for a condition on state that the monitor guards, change that
-// state before you notify, and prefer `notifyAll()` or separate `Condition`s.
+// state while holding the monitor, and notify in the same `synchronized` block; prefer
+// `notifyAll()` or separate `Condition`s.
 //
 // `wait()` returns with no promise about the condition, and a notification that nobody
 // waits for is lost: the state must carry the news, and the waiter must look at it.

@@ -1,9 +1,9 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -33,14 +33,6 @@ class ProducerConsumerTest {
 
     @Test
     @Timeout(10)
-    void queueRefusesNullSoThePillIsARecordOfItsOwn() {
-        var queue = new ArrayBlockingQueue<Delivery>(1);
-        assertThrows(NullPointerException.class, () -> queue.put(null));
-        assertTrue(queue.offer(new Delivery.Done()));
-    }
-
-    @Test
-    @Timeout(10)
     void producerStaysInPutWhileTheQueueIsFull() throws Exception {
         var queue = new ArrayBlockingQueue<Integer>(5);
         Thread producer = Thread.ofPlatform().name("producer").start(() -> {
@@ -51,7 +43,7 @@ class ProducerConsumerTest {
             }
         });
         try {
-            // Full AND parked with put() on the stack: not just any WAITING state.
+            // Full AND WAITING: its sixth put() cannot finish, and it has parked there.
             assertEquals(Thread.State.WAITING, BackPressureFrames.settle(producer, queue));
             assertTrue(producer.isAlive(), "still holding its sixth number");
             assertEquals(List.of(0, 1, 2, 3, 4), List.copyOf(queue));
@@ -61,28 +53,6 @@ class ProducerConsumerTest {
             producer.interrupt();  // a no-op once it has ended
         }
         assertEquals(List.of(1, 2, 3, 4, 5), List.copyOf(queue));
-    }
-
-    @Test
-    @Timeout(10)
-    void parkedInPutIsNotFooledByAThreadWaitingElsewhere() throws Exception {
-        var queue = new ArrayBlockingQueue<Integer>(1);
-        Thread taker = Thread.ofPlatform().name("taker").start(() -> {
-            try {
-                queue.take();
-            } catch (InterruptedException e) {
-                // asked to stop: end the thread
-            }
-        });
-        try {
-            Threads.awaitBlocked(taker);  // parked in take(): the queue is empty
-            assertEquals(Thread.State.WAITING, taker.getState());
-            assertFalse(BackPressureFrames.parkedInPut(taker));
-            assertTrue(queue.offer(1));
-            Threads.joinAll(List.of(taker));
-        } finally {
-            taker.interrupt();
-        }
     }
 
     @Test
@@ -99,32 +69,56 @@ class ProducerConsumerTest {
 
     @Test
     @Timeout(10)
-    void awaitAllDoneWaitsForTheLastPendingItem() throws Exception {
+    void awaitAllDoneLetsTwoWaitersThroughOnceTheLastPendingItemIsDone() throws Exception {
         var work = new PendingWork();
         work.added();
         work.added();
         work.done();
         var failures = new ConcurrentLinkedQueue<Throwable>();
-        Thread waiter = Thread.ofPlatform().name("waiter").start(() -> {
-            try {
-                work.awaitAllDone(Threads.LONG);
-            } catch (Throwable t) {
-                failures.add(t);
+        var waiters = new ArrayList<Thread>();
+        try {
+            for (String name : List.of("W1", "W2")) {
+                waiters.add(Thread.ofPlatform().name(name).start(() -> {
+                    try {
+                        work.awaitAllDone(Threads.LONG);
+                    } catch (Throwable t) {
+                        failures.add(t);
+                    }
+                }));
+                Threads.awaitState(waiters.getLast(), Thread.State.TIMED_WAITING);
             }
-        });
-        Threads.awaitBlocked(waiter);  // parked in the Phaser: one item is pending
-        assertTrue(waiter.isAlive(), "returned with an item still pending");
-        work.done();
-        Threads.joinAll(List.of(waiter));
+            assertTrue(waiters.stream().allMatch(Thread::isAlive), "one item is pending");
+            work.done();
+            Threads.joinAll(waiters);
+        } finally {
+            waiters.forEach(Thread::interrupt);  // a no-op once they have ended
+        }
         assertTrue(failures.isEmpty(), failures::toString);
     }
 
     @Test
     @Timeout(10)
-    void awaitAllDoneGivesUpAtItsLimitWhileWorkIsPending() {
+    void awaitAllDoneGivesUpAtItsLimitAndCanWaitAgainAfterwards() throws Exception {
         var work = new PendingWork();
         work.added();
         assertThrows(TimeoutException.class, () -> work.awaitAllDone(Duration.ofMillis(50)));
+        assertThrows(TimeoutException.class, () -> work.awaitAllDone(Duration.ofMillis(50)));
+        work.done();
+        work.awaitAllDone(Duration.ZERO);  // nothing pending: returns, no TimeoutException
+    }
+
+    @Test
+    @Timeout(10)
+    void countingAnItemAfterItsPutMisleadsTheCount() throws Exception {
+        var work = new PendingWork();
+        // A consumer's done() before main's added(), with nothing pending: refused.
+        assertThrows(IllegalStateException.class, work::done);
+        // With item 1 pending, item 2 is put but not yet counted; a consumer finishes it.
+        work.added();  // item 1
+        work.done();   // item 2's done(), before its added()
+        work.awaitAllDone(Duration.ZERO);  // returns at once though item 1 is pending
+        work.added();  // item 2's added(), too late
+        assertThrows(TimeoutException.class, () -> work.awaitAllDone(Duration.ZERO));
     }
 
     @Test

@@ -51,14 +51,17 @@ class SharedResourceTest {
 
     @Test
     @Timeout(30)
-    void unguardedWorkersLoseAllButOneUpdateWhenAllReadBeforeAnyWrites() throws Exception {
+    void unguardedWorkersAllPauseAtOnceAndLoseAllButOneUpdateWhenAllReadFirst()
+            throws Exception {
         var data = new ConcurrentHashMap<>(Map.of("count", 0));
         var allHaveRead = new CountDownLatch(10);  // each worker waits here, after its read
-        Workers.runTen(id -> Workers.update(data, id, () -> {
+        var pausing = new Workers.Overlap();
+        Workers.runTen(id -> Workers.update(data, id, pausing.around(() -> {
             allHaveRead.countDown();
             Threads.await(allHaveRead);
-        }), Duration.ZERO);
+        })), Duration.ZERO);
 
+        assertEquals(10, pausing.most(), "all ten inside the work at once");
         assertEquals(1, data.get("count"), "ten updates, nine lost");
     }
 
@@ -67,15 +70,11 @@ class SharedResourceTest {
     void guardedWorkersSleepOneAtATimeSoTenTakeAtLeastTenPauses() throws Exception {
         var resource = new SharedResource();
         var pause = Duration.ofMillis(20);
-        var inside = new AtomicInteger();
-        var most = new AtomicInteger();  // the most workers inside the work at one time
-        long millis = Workers.runTen(id -> Workers.worker(resource, id, () -> {
-            most.accumulateAndGet(inside.incrementAndGet(), Math::max);
-            Workers.sleep(pause).run();
-            inside.decrementAndGet();
-        }), pause);
+        var sleeping = new Workers.Overlap();
+        long millis = Workers.runTen(id -> Workers.worker(resource, id,
+                sleeping.around(Workers.sleep(pause))), pause);
 
-        assertEquals(1, most.get());
+        assertEquals(1, sleeping.most(), "never two workers sleeping at once");
         assertTrue(millis >= 10 * pause.toMillis(), millis + " ms for ten pauses");
         assertEquals(10, countOf(resource));
     }
@@ -87,6 +86,7 @@ class SharedResourceTest {
         assertEquals(0, run.exitCode(), run.stderr());
         List<String> lines = run.stdout().lines().toList();
         assertEquals("Final count: 10", lines.getLast());
+        assertTrue(lines.contains("most workers sleeping at once: 1"), run.stdout());
         var ids = new ArrayList<Integer>();
         var counts = new ArrayList<Integer>();
         Pattern worker = Pattern.compile("Worker (\\d): count = (\\d+)");
@@ -106,6 +106,17 @@ class SharedResourceTest {
     void mapKeptPastItsBlockWritesWhileAnotherThreadHoldsTheGuardAndTheWriteIsLost()
             throws Exception {
         assertEquals(1, Escape.show(), "100 written through kept, then overwritten");
+    }
+
+    @Test
+    @Timeout(60)
+    void escapeSectionShowsTheLostWriteAndAKeptGuardRefusingData() throws Exception {
+        var run = Scripts.compiled("shared_resource", "escape");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.contains("count = 1: the write through kept is lost"), run.stdout());
+        assertTrue(lines.getLast().startsWith("a guard kept past its block: data() throws"),
+                run.stdout());
     }
 
     @Test

@@ -7,7 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CancellationException;
@@ -15,11 +17,14 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntFunction;
+import java.util.regex.Pattern;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -149,11 +154,14 @@ class ThreadPoolTest {
     @Test
     @Timeout(10)
     void belowThreeWorkersASubmitStartsANewOneEvenIfAnotherIsIdle() throws Exception {
-        Callable<String> whereAmI = () -> Thread.currentThread().getName();
+        Callable<Thread> whereAmI = Thread::currentThread;
         try (var pool = PoolRounds.newPool(3)) {
-            assertEquals("worker-1", pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS));
-            // worker-1 has finished and waits for work; the next task still gets a new one
-            assertEquals("worker-2", pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS));
+            Thread first = pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS);
+            assertEquals("worker-1", first.getName());
+            Threads.awaitBlocked(first);  // idle: back in the queue's take(), waiting
+            assertEquals(0, pool.getActiveCount());
+            Thread second = pool.submit(whereAmI).get(LIMIT, TimeUnit.MILLISECONDS);
+            assertEquals("worker-2", second.getName(), "a new worker, though worker-1 idles");
             assertEquals(2, pool.getPoolSize());
         }
     }
@@ -222,8 +230,7 @@ class ThreadPoolTest {
         var results = SeedPool.fetchAll(id -> FetchFailures.fetchOrRefuse(id, 0), LIMIT,
                 lines::add);
         assertEquals(List.of(0, 1, 2, 4), results.stream().map(UrlData::id).sorted().toList());
-        assertTrue(lines.contains(
-                "URL 3 generated exception: java.io.IOException: connection refused: url 3"),
+        assertTrue(lines.contains("URL 3 generated exception: connection refused: url 3"),
                 lines.toString());
         assertEquals("Total results: 4", lines.getLast());
     }
@@ -292,5 +299,140 @@ class ThreadPoolTest {
             assertTrue(queued.cancel(false));
             assertThrows(CancellationException.class, queued::get);
         }
+    }
+
+    @Test
+    @Timeout(10)
+    void newFixedThreadPoolIsTheThreadPoolExecutorThatPoolRoundsBuilds() {
+        try (var fixed = SeedPool.newPool(3); var built = PoolRounds.newPool(3)) {
+            for (var pool : List.of(assertInstanceOf(ThreadPoolExecutor.class, fixed), built)) {
+                assertEquals(3, pool.getCorePoolSize());
+                assertEquals(3, pool.getMaximumPoolSize());
+                assertInstanceOf(LinkedBlockingQueue.class, pool.getQueue());
+                assertEquals(Integer.MAX_VALUE, pool.getQueue().remainingCapacity());
+                assertEquals(0, pool.getPoolSize(), "no worker before the first task");
+            }
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void roundsCountsHoldBecauseNoFetchStartsBeforeTheFifthSubmit() throws Exception {
+        var started = latches(5);
+        var lines = new ArrayList<String>();
+        var unstartedAtLastSubmit = new ArrayList<Long>();
+        PoolRounds.rounds(id -> () -> {
+            started.get(id).countDown();
+            return UrlFetch.fetchData(id, 0);
+        }, LIMIT, line -> {
+            lines.add(line);
+            if (line.startsWith("submit url 0:")) {
+                // Without allIn, worker-1 would start url 0's fetch at once: give it time
+                // to show (a wait that must time out; it never decides a passing run).
+                try {
+                    started.get(0).await(200, TimeUnit.MILLISECONDS);
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
+            if (line.startsWith("submit url 4:")) {
+                started.forEach(latch -> unstartedAtLastSubmit.add(latch.getCount()));
+            }
+        });
+        assertEquals(List.of(1L, 1L, 1L, 1L, 1L), unstartedAtLastSubmit,
+                "a fetch started before the fifth submit");
+        assertEquals(List.of("new pool: workers 0", "submit url 0: workers 1, queued 0",
+                "submit url 1: workers 2, queued 0", "submit url 2: workers 3, queued 0",
+                "submit url 3: workers 3, queued 1", "submit url 4: workers 3, queued 2"),
+                lines.subList(0, 6));
+        Map<Integer, String> ranOn = new HashMap<>();
+        var ran = Pattern.compile(" *[0-9.]+ s  url (\\d) started on (worker-\\d) at [0-9.]+ s");
+        for (String line : lines.subList(6, lines.size())) {
+            var m = ran.matcher(line);
+            assertTrue(m.matches(), line);
+            assertEquals(null, ranOn.put(Integer.parseInt(m.group(1)), m.group(2)), line);
+        }
+        assertEquals(5, ranOn.size(), lines.toString());
+        assertEquals(List.of("worker-1", "worker-2", "worker-3"),
+                List.of(ranOn.get(0), ranOn.get(1), ranOn.get(2)));
+        var workers = List.of("worker-1", "worker-2", "worker-3");  // no fourth worker
+        assertTrue(workers.contains(ranOn.get(3)) && workers.contains(ranOn.get(4)));
+    }
+
+    /** url 0 ends only when interrupted (or after ten minutes); the others at once. */
+    private static Callable<UrlData> url0Stuck(int id) {
+        return () -> UrlFetch.fetchData(id, id == 0 ? 600_000 : 0);
+    }
+
+    private static final long STUCK_LIMIT = 200;  // ms; close() alone would wait 600 s
+
+    @Test
+    @Timeout(5)
+    void aStuckFetchFailsTheSeedLoopWithinItsLimitInsteadOfHangingInClose() {
+        var lines = new ArrayList<String>();
+        assertThrows(IllegalStateException.class,
+                () -> SeedPool.fetchAll(ThreadPoolTest::url0Stuck, STUCK_LIMIT, lines::add));
+        assertEquals(IntStream.range(1, 5).mapToObj(ThreadPoolTest::completed).sorted()
+                .toList(), lines.stream().sorted().toList());
+    }
+
+    @Test
+    @Timeout(5)
+    void aStuckFetchFailsGetInSubmissionOrderInsteadOfHangingInClose() {
+        var lines = new ArrayList<String>();
+        assertThrows(IllegalStateException.class, () -> PoolOrder.inSubmissionOrder(
+                ThreadPoolTest::url0Stuck, STUCK_LIMIT, lines::add));
+        assertEquals(List.of(), lines, "url 0 comes first in submission order");
+    }
+
+    @Test
+    @Timeout(5)
+    void aStuckFetchFailsTheRoundsDemoInsteadOfHangingInClose() {
+        var lines = new ArrayList<String>();
+        assertThrows(IllegalStateException.class, () -> PoolRounds.rounds(
+                ThreadPoolTest::url0Stuck, STUCK_LIMIT, lines::add));
+        assertEquals(6 + 4, lines.size(), "the six counts and four results: " + lines);
+    }
+
+    @Test
+    @Timeout(10)
+    void shutdownThenCancellingTheQueuedFuturesIsPythonsCancelFutures() throws Exception {
+        var started = new CountDownLatch(3);
+        var release = new CountDownLatch(1);
+        var futures = new ArrayList<Future<UrlData>>();
+        try (var pool = PoolRounds.newPool(3)) {
+            try {
+                for (int urlId = 0; urlId < 5; urlId++) {
+                    int id = urlId;
+                    futures.add(pool.submit(() -> {
+                        started.countDown();
+                        Threads.await(release);
+                        return UrlFetch.fetchData(id, 0);
+                    }));
+                }
+                Threads.await(started);  // urls 0, 1, 2 run; urls 3 and 4 are queued
+                pool.shutdown();
+                pool.getQueue().forEach(r -> ((Future<?>) r).cancel(false));
+            } finally {
+                release.countDown();
+            }
+        }
+        assertEquals(List.of(Future.State.SUCCESS, Future.State.SUCCESS, Future.State.SUCCESS,
+                Future.State.CANCELLED, Future.State.CANCELLED),
+                futures.stream().map(Future::state).toList());
+    }
+
+    @Test
+    @Timeout(30)
+    void failureSectionClosesSilentlyThenTheSeedsLoopReportsUrl3() throws Exception {
+        var run = Scripts.compiled("thread_pool", "failure", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertEquals("", run.stderr(), "a forgotten failure prints nothing");
+        List<String> lines = run.stdout().lines().toList();
+        int closed = lines.indexOf("closed, nothing printed; the futures' states:");
+        assertTrue(closed > 0, run.stdout());
+        assertEquals("  [SUCCESS, SUCCESS, SUCCESS, FAILED, SUCCESS]", lines.get(closed + 1));
+        assertTrue(lines.contains("URL 3 generated exception: connection refused: url 3"));
+        assertEquals("Total results: 4", lines.getLast());
     }
 }

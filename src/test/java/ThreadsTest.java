@@ -4,10 +4,22 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -15,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -32,12 +45,27 @@ class ThreadsTest {
         return run.stdout().lines().filter(l -> !l.isBlank() && !l.startsWith("== ")).toList();
     }
 
+    /** Polls until the condition holds: for states no latch reports (in join, a read). */
+    private static void until(BooleanSupplier condition, String what) {
+        long deadline = System.nanoTime() + Threads.LONG.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline > 0) throw new AssertionError("never: " + what);
+            Thread.yield();
+        }
+    }
+
+    private static List<Thread> startSeedWorkers(long delayMillis) {
+        var workers = new ArrayList<Thread>();
+        for (int i = 0; i < 3; i++) workers.add(SeedWorkers.startWorker(i, delayMillis));
+        return workers;
+    }
+
     // The seed's run
 
     @Test
     @Timeout(60)
     void seedSectionPrintsTheSeedsSixLinesAndEndsOnOne() throws Exception {
-        var run = Scripts.compiled("threads", "seed", "--speed", "20");
+        var run = Scripts.compiled("threads", "seed");  // one second of sleep each
         List<String> lines = lines(run);
         assertEquals(Stream.of("T0", "T1", "T2")
                         .flatMap(t -> Stream.of("Worker " + t + " starting", "Worker " + t
@@ -47,6 +75,12 @@ class ThreadsTest {
             assertTrue(lines.indexOf("Worker " + t + " starting")
                     < lines.indexOf("Worker " + t + " finished"), run.stdout());
         }
+        // the three sleep at the same time: no worker finishes before all have started
+        int lastStart = lines.stream().filter(l -> l.endsWith(" starting"))
+                .mapToInt(lines::indexOf).max().orElseThrow();
+        int firstFinish = lines.stream().filter(l -> l.endsWith(" finished"))
+                .mapToInt(lines::indexOf).min().orElseThrow();
+        assertTrue(lastStart < firstFinish, run.stdout());
         String last = run.stdout().lines().toList().getLast();
         assertTrue(last.matches("Worker T[012] finished"), last);
     }
@@ -54,7 +88,7 @@ class ThreadsTest {
     @Test
     @Timeout(30)
     void seedWorkersAreNamedT0ToT2AndSleepAtTheSameTime() throws Exception {
-        List<Thread> workers = SeedWorkers.start(3, FIVE_MINUTES);
+        List<Thread> workers = startSeedWorkers(FIVE_MINUTES);
         try {
             for (Thread t : workers) Interrupts.untilWaiting(t);
             // each sleeps five minutes, so all three are asleep at once now
@@ -74,8 +108,32 @@ class ThreadsTest {
     // The forgotten join
 
     @Test
-    @Timeout(10)
+    @Timeout(20)
     void withoutJoinMainSeesNoResultsAndAfterJoinItSeesAllThree() throws Exception {
+        var hold = new CountDownLatch(1);  // keeps the workers from writing their results
+        var seen = new AtomicReference<ForgottenJoin.Seen>();
+        Thread demo = Thread.ofPlatform().name("demo").start(() -> {
+            try {
+                seen.set(ForgottenJoin.demo(hold));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            // demo's one timed wait is join(Duration); without join it would just end
+            until(() -> demo.getState() == Thread.State.TIMED_WAITING || !demo.isAlive(),
+                    "demo waits in join");
+            assertTrue(demo.isAlive(), "demo returned while its workers were still held");
+        } finally {
+            hold.countDown();
+        }
+        Threads.joinAll(List.of(demo));
+        assertEquals(new ForgottenJoin.Seen(0, 3), seen.get());
+    }
+
+    @Test
+    @Timeout(10)
+    void theLessonsJoinDemoSeesNoResultsThenAllThree() throws Exception {
         assertEquals(new ForgottenJoin.Seen(0, 3), ForgottenJoin.demo());
     }
 
@@ -130,6 +188,7 @@ class ThreadsTest {
         assertTrue(lines.containsAll(List.of("Worker T0 finished", "Worker T2 finished",
                 "Worker T1 interrupted")), run.stdout());
         assertFalse(lines.contains("Worker T1 finished"), run.stdout());
+        assertTrue(lines.contains("main: T1.interrupt()"), run.stdout());
         assertTrue(lines.indexOf("main: T1.interrupt()")
                 < lines.indexOf("Worker T1 interrupted"), run.stdout());
         assertEquals(List.of(
@@ -138,14 +197,24 @@ class ThreadsTest {
                 lines.subList(lines.size() - 2, lines.size()));
     }
 
+    @Test
+    @Timeout(5)  // at once, not after the ten seconds untilWaiting allows a live thread
+    void untilWaitingFailsAtOnceOnAThreadThatHasEnded() throws Exception {
+        Thread ended = Thread.ofPlatform().name("ended").start(() -> { });
+        Threads.joinAll(List.of(ended));
+        assertThrows(IllegalStateException.class, () -> Interrupts.untilWaiting(ended));
+    }
+
     // Swallowing or restoring the interrupt
 
     @Test
     @Timeout(30)
     void jobWorkerDemosEndTheSameWayEveryTime() throws Exception {
-        for (int i = 0; i < 50; i++) {
-            assertEquals(new JobWorker.Stop(2, "the STOP job"), JobWorker.demo(false));
-            assertEquals(new JobWorker.Stop(0, "the interrupt"), JobWorker.demo(true));
+        for (int i = 0; i < 50; i++) {  // demo() prints nothing; both() prints
+            assertEquals(new JobWorker.Stop("jobs-swallow", 2, "the STOP job"),
+                    JobWorker.demo(false));
+            assertEquals(new JobWorker.Stop("jobs-restore", 0, "the interrupt"),
+                    JobWorker.demo(true));
         }
     }
 
@@ -217,6 +286,13 @@ class ThreadsTest {
         var future = new CompletableFuture<String>();
         var queue = new LinkedBlockingQueue<String>();
         var latch = new CountDownLatch(1);
+        var emptyQueue = new LinkedBlockingQueue<String>();
+        var monitor = new Object();
+        var notified = new AtomicBoolean();
+        var task = new FutureTask<>(() -> "done");
+        var targetMayEnd = new CountDownLatch(1);
+        Thread target = Thread.ofPlatform().name("target").unstarted(
+                () -> Threads.await(targetMayEnd));
         return Stream.of(
                 new Wait("Lock.lockInterruptibly()", lock::lock, lock::lockInterruptibly,
                         lock::unlock),
@@ -239,7 +315,34 @@ class ThreadsTest {
                 }, () -> future.complete("done")),
                 new Wait("BlockingQueue.take()", () -> { }, queue::take, () -> queue.add("x")),
                 new Wait("CountDownLatch.await()", () -> { }, latch::await, latch::countDown),
-                new Wait("Thread.sleep", () -> { }, () -> Thread.sleep(FIVE_MINUTES), () -> { }));
+                new Wait("Thread.sleep", () -> { }, () -> Thread.sleep(FIVE_MINUTES), () -> { }),
+                new Wait("BlockingQueue.poll(timeout)", () -> { },
+                        () -> emptyQueue.poll(5, TimeUnit.MINUTES), () -> { }),
+                new Wait("Object.wait()", () -> { }, () -> {
+                    synchronized (monitor) {
+                        while (!notified.get()) monitor.wait();
+                    }
+                }, () -> {
+                    synchronized (monitor) {
+                        notified.set(true);
+                        monitor.notifyAll();
+                    }
+                }),
+                new Wait("FutureTask.get()", () -> { }, () -> {
+                    try {
+                        task.get();
+                    } catch (java.util.concurrent.ExecutionException e) {
+                        throw new AssertionError(e);
+                    }
+                }, task::run),
+                new Wait("Thread.join()", target::start, target::join, () -> {
+                    targetMayEnd.countDown();
+                    try {
+                        target.join();
+                    } catch (InterruptedException e) {
+                        throw new AssertionError(e);
+                    }
+                }));
     }
 
     private static void locked(ReentrantLock lock, Runnable action) {
@@ -325,6 +428,113 @@ class ThreadsTest {
         }
         Threads.joinAll(List.of(waiter));
         assertTrue(flagInside.get());
+    }
+
+    @Test
+    @Timeout(10)
+    void anInterruptedWaitThrowsOnlyOnceItHasTheMonitorBack() throws Exception {
+        var monitor = new Object();
+        var threw = new AtomicBoolean();
+        Thread waiter = Thread.ofPlatform().name("waiter").start(() -> {
+            synchronized (monitor) {
+                try {
+                    monitor.wait(FIVE_MINUTES);
+                } catch (InterruptedException e) {
+                    threw.set(true);
+                }
+            }
+        });
+        Threads.awaitBlocked(waiter);  // in wait(), which has let the monitor go
+        synchronized (monitor) {
+            waiter.interrupt();
+            until(() -> waiter.getState() == Thread.State.BLOCKED, "waiter wants the monitor");
+            assertFalse(threw.get());  // woken, but it cannot throw without the monitor
+        }
+        Threads.joinAll(List.of(waiter));
+        assertTrue(threw.get());
+    }
+
+    /** Whether t is inside a native read called from the given class. */
+    private static boolean inNativeRead(Thread t, String caller) {
+        StackTraceElement[] stack = t.getStackTrace();
+        return stack.length > 0 && stack[0].isNativeMethod() && Arrays.stream(stack)
+                .anyMatch(f -> f.getClassName().startsWith(caller));
+    }
+
+    @Test
+    @Timeout(10)
+    void aPlatformThreadsSocketReadGoesOnWaitingWhenInterrupted() throws Exception {
+        var loopback = InetAddress.getLoopbackAddress();
+        try (var server = new ServerSocket(0, 1, loopback);
+                var socket = new Socket(loopback, server.getLocalPort());
+                var peer = server.accept()) {
+            var read = new AtomicReference<Integer>();
+            var flagOnReturn = new AtomicBoolean();
+            Thread reader = Thread.ofPlatform().name("reader").start(() -> {
+                try {
+                    read.set(socket.getInputStream().read());
+                    flagOnReturn.set(Thread.currentThread().isInterrupted());
+                } catch (IOException e) {
+                    throw new AssertionError(e);
+                }
+            });
+            try {
+                until(() -> inNativeRead(reader, "java.net.Socket"), "reader in read()");
+                reader.interrupt();
+                assertFalse(reader.join(Duration.ofMillis(200)), "the interrupt ended read()");
+            } finally {
+                peer.getOutputStream().write(42);
+            }
+            Threads.joinAll(List.of(reader));
+            assertEquals(42, read.get());
+            assertTrue(flagOnReturn.get(), "the interrupt was lost");
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void anInterruptClosesTheChannelOfAnNioRead() throws Exception {
+        var loopback = new InetSocketAddress(InetAddress.getLoopbackAddress(), 0);
+        try (var server = ServerSocketChannel.open().bind(loopback);
+                var channel = SocketChannel.open(server.getLocalAddress());
+                var peer = server.accept()) {
+            var thrown = new AtomicReference<Exception>();
+            var flagAfter = new AtomicBoolean();
+            Thread reader = Thread.ofPlatform().name("reader").start(() -> {
+                try {
+                    channel.read(ByteBuffer.allocate(1));
+                } catch (IOException e) {
+                    thrown.set(e);
+                    flagAfter.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            until(() -> inNativeRead(reader, "sun.nio.ch.SocketChannelImpl"), "reader in read");
+            reader.interrupt();
+            Threads.joinAll(List.of(reader));
+            assertTrue(thrown.get() instanceof ClosedByInterruptException, "" + thrown.get());
+            assertTrue(flagAfter.get(), "the flag should stay set");
+            assertFalse(channel.isOpen());
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    @SuppressWarnings("static")  // the pitfall itself: a static method called on an instance
+    void tInterruptedTestsAndClearsTheCallersFlagNotTs() throws Exception {
+        var monitor = new Object();
+        Thread t;
+        synchronized (monitor) {
+            t = Thread.ofPlatform().name("t").start(() -> {
+                synchronized (monitor) { }  // waits to enter, and leaves the flag alone
+            });
+            t.interrupt();  // t's flag is set, and t goes on waiting
+            assertFalse(t.interrupted(), "it read the caller's flag, which is clear");
+            Thread.currentThread().interrupt();
+            assertTrue(t.interrupted(), "the caller's flag, set");
+            assertFalse(Thread.currentThread().isInterrupted(), "... and now cleared");
+            assertTrue(t.isInterrupted(), "t's own flag, untouched");
+        }
+        Threads.joinAll(List.of(t));
     }
 
     // The stage

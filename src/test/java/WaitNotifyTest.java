@@ -1,4 +1,5 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -33,14 +34,21 @@ class WaitNotifyTest {
         var buffer = make.apply(count -> bothWoke.countDown());
         var took = new Object[2];
         var failures = new ConcurrentLinkedQueue<Throwable>();
-        Thread a = worker("A", failures, () -> took[0] = buffer.take());
-        Threads.awaitBlocked(a);  // nobody else holds the monitor: A is in wait()
-        Thread b = worker("B", failures, () -> took[1] = buffer.take());
-        Threads.awaitBlocked(b);  // A released the monitor in wait(): B is in wait() too
-        buffer.put(1);            // notifyAll() wakes both
-        Threads.await(bothWoke);
-        buffer.put(2);
-        Threads.joinAll(List.of(a, b));
+        var takers = new ArrayList<Thread>();
+        try {
+            takers.add(worker("A", failures, () -> took[0] = buffer.take()));
+            // WAITING, not BLOCKED: inside take(), only wait() does that. (It may still
+            // hold the monitor for a moment; then B and put() simply wait for it.)
+            Threads.awaitState(takers.get(0), Thread.State.WAITING);
+            takers.add(worker("B", failures, () -> took[1] = buffer.take()));
+            Threads.awaitState(takers.get(1), Thread.State.WAITING);
+            buffer.put(1);  // gets the monitor once both are in the wait set: wakes both
+            Threads.await(bothWoke);
+            buffer.put(2);
+            Threads.joinAll(takers);
+        } finally {
+            takers.forEach(Thread::interrupt);  // a no-op once they have ended
+        }
         assertTrue(failures.isEmpty(), failures::toString);
         return new Forced(Arrays.asList(took), buffer.count(), buffer.slots());
     }
@@ -137,13 +145,19 @@ class WaitNotifyTest {
                 interrupted.countDown();  // it was still waiting when interrupted
             }
         });
-        Threads.awaitBlocked(late);  // in wait(): the only place it can block
+        Threads.awaitState(late, Thread.State.TIMED_WAITING);  // in wait(limit)
         late.interrupt();
         Threads.await(interrupted);
         Threads.joinAll(List.of(late));
         assertTrue(failures.isEmpty(), failures::toString);
 
         assertTrue(bell.awaitRung(0), "the state says rung: no waiting at all");
+    }
+
+    @Test
+    @Timeout(10)
+    void awaitRungReturnsFalseAtItsLimitWhenNobodyRings() throws Exception {
+        assertFalse(new Doorbell().awaitRung(50));  // with an if: true after one wait()
     }
 
     @Test
@@ -161,21 +175,28 @@ class WaitNotifyTest {
         var interrupted = new ConcurrentLinkedQueue<String>();
         var onePassed = new CountDownLatch(1);
         var waiters = new ArrayList<Thread>();
-        for (String name : List.of("W1", "W2")) {
-            waiters.add(Thread.ofPlatform().name(name).start(() -> {
-                try {
-                    if (bell.awaitRung(Threads.LONG.toMillis())) passed.add(name);
-                    onePassed.countDown();
-                } catch (InterruptedException e) {
-                    interrupted.add(name);
-                }
-            }));
-            Threads.awaitBlocked(waiters.getLast());  // in wait(), inside awaitRung()
+        try {
+            for (String name : List.of("W1", "W2")) {
+                waiters.add(Thread.ofPlatform().name(name).start(() -> {
+                    try {
+                        if (bell.awaitRung(Threads.LONG.toMillis())) passed.add(name);
+                        onePassed.countDown();
+                    } catch (InterruptedException e) {
+                        interrupted.add(name);
+                    }
+                }));
+                // In wait(limit) inside awaitRung(): not BLOCKED on the way in.
+                Threads.awaitState(waiters.getLast(), Thread.State.TIMED_WAITING);
+            }
+            bell.ring(false);  // notify(): one waiter leaves the wait set
+            Threads.await(onePassed);
+            // The other is still in wait(), barring a spurious wake-up (JLS 17.2.1 allows
+            // one: it would see rung and pass, and this test would fail).
+            waiters.forEach(Thread::interrupt);  // so it throws InterruptedException
+            Threads.joinAll(waiters);
+        } finally {
+            waiters.forEach(Thread::interrupt);
         }
-        bell.ring(false);  // notify(): one waiter leaves the wait set
-        Threads.await(onePassed);
-        waiters.forEach(Thread::interrupt);  // the other is still in wait(): it throws
-        Threads.joinAll(waiters);
 
         assertEquals(1, passed.size(), "passed: " + passed);
         assertEquals(1, interrupted.size(), "interrupted in wait(): " + interrupted);
@@ -186,22 +207,30 @@ class WaitNotifyTest {
     void notifyAllLetsBothWaitersThroughWithOneRing() throws Exception {
         var bell = new Doorbell();
         var passed = new ConcurrentLinkedQueue<String>();
+        var failures = new ConcurrentLinkedQueue<Throwable>();
         var waiters = new ArrayList<Thread>();
-        for (String name : List.of("W1", "W2")) {
-            waiters.add(worker(name, new ConcurrentLinkedQueue<>(), () -> {
-                if (bell.awaitRung(Threads.LONG.toMillis())) passed.add(name);
-            }));
-            Threads.awaitBlocked(waiters.getLast());
+        try {
+            for (String name : List.of("W1", "W2")) {
+                waiters.add(worker(name, failures, () -> {
+                    if (bell.awaitRung(Threads.LONG.toMillis())) passed.add(name);
+                }));
+                Threads.awaitState(waiters.getLast(), Thread.State.TIMED_WAITING);
+            }
+            bell.ring(true);
+            Threads.joinAll(waiters);
+        } finally {
+            waiters.forEach(Thread::interrupt);  // a no-op once they have ended
         }
-        bell.ring(true);
-        Threads.joinAll(waiters);
+        assertTrue(failures.isEmpty(), failures::toString);
         assertEquals(2, passed.size(), "passed: " + passed);
     }
 
     @Test
     @Timeout(30)
     void ringOnceLeavesOneWaiterAfterNotifyAndNoneAfterNotifyAll() throws Exception {
-        assertEquals(1, NotifyOne.ringOnce(false, 200).size());
+        // main waits the whole window for the one still in wait() (barring a spurious
+        // wake-up); 2 s is ample for the woken one to pass and end.
+        assertEquals(1, NotifyOne.ringOnce(false, 2_000).size());
         assertEquals(List.of(), NotifyOne.ringOnce(true, Threads.LONG.toMillis()));
     }
 
