@@ -12,7 +12,7 @@ import org.openjdk.jmh.annotations.*;  // here, before the cells: the notebook h
 //
 // How much does a lock cost, and does a second thread make a counter faster? A
 // `System.nanoTime()` loop answers with the JIT's warm-up, or times code the JIT deleted.
-// JMH, the JDK team's harness, avoids both; it measures `counter`'s counters here.
+// JMH, OpenJDK's benchmark harness, avoids both; here it measures `counter`'s counters.
 //
 // **You will learn**
 // - why a hand-timed loop misleads: JIT warm-up and dead-code elimination
@@ -21,7 +21,6 @@ import org.openjdk.jmh.annotations.*;  // here, before the cells: the notebook h
 // - what contention on two cores does to locks, `AtomicLong` and `LongAdder`
 
 // %%
-import java.io.*;
 import java.lang.management.*;
 import java.nio.file.*;
 import java.time.*;
@@ -40,9 +39,8 @@ import java.util.stream.*;
 // five times in a row on one `AtomicLong`. Only the JVM changes between rounds: the
 // loop starts in the interpreter, and the JIT compiles it while it runs.
 //
-// `deadCode` times a square-root loop twice, after letting the JIT compile both
-// versions: once the results are summed and kept, once thrown away. The JIT sees that
-// nothing uses the thrown-away results and deletes the work.
+// `deadCode` times a square-root loop twice, both compiled first: once its results are
+// summed and kept, once thrown away: the JIT sees that nothing uses them, and deletes it.
 
 // %%
 class NaiveTiming {
@@ -94,10 +92,9 @@ class NaiveTiming {
 // NaiveTiming.deadCode();
 
 // %% [markdown]
-// The rounds disagree, by a factor of two or more: the early ones run interpreted or
-// while the JIT compiles, the later ones compiled code. The thrown-away loop costs next
-// to nothing. Neither is a property of the code: both are the JVM at work. With
-// threads, their start-up, the scheduler and other programs land in the timed region.
+// The rounds disagree: early ones run interpreted or while the JIT compiles, and a busy
+// machine adds its own noise. The thrown-away loop costs next to nothing. Both are the
+// JVM at work, not the code; with threads, start-up and the scheduler join in.
 //
 // ## The benchmarks
 //
@@ -106,10 +103,10 @@ class NaiveTiming {
 // cannot see through. State lives in a `@State` class: `Scope.Benchmark` shares one
 // instance among the benchmark threads (at 2 threads both hammer the same counter).
 //
-// JMH's annotation processor generates the harness, so JShell cannot run these: the
-// notebook shows them. JMH wants the class it runs public, in a named package, and a
-// file's one public class bears its name: the script declares `package bench`, and the
-// entry point, `public class benchmarking extends CounterBenchmarks`, is that class.
+// JMH's annotation processor generates the harness, which JShell cannot run: the
+// notebook shows this code. JMH wants a named package and public `@State` classes, and
+// a public class is named after its file: hence `package bench`, and the entry point
+// `public class benchmarking extends CounterBenchmarks`, the class JMH runs.
 
 // %% [show]
 @State(Scope.Benchmark)                // one instance, shared by every benchmark thread
@@ -145,8 +142,9 @@ abstract class CounterBenchmarks {     // JMH runs these as `benchmarking`, at t
 // The `jmh` section runs `java -cp <this JVM's class path> org.openjdk.jmh.Main` as a
 // child process, with 1 thread, then 2. For each benchmark JMH starts fresh JVMs,
 // *forks*, so one benchmark's JIT profile cannot spoil the next, and two, because forks
-// differ; each runs 3 warm-up iterations (thrown away) and 5 measured ones. `--speed`
-// shortens the iterations; from 10 up one fork runs: a smoke run, not a measurement.
+// differ; each runs 3 warm-up iterations (thrown away) and 5 measured ones, of 300 ms. A
+// higher `--speed` shortens them; from 10 up a single fork runs, and the output calls it
+// what it is: a smoke run, not a measurement.
 //
 // @diagram benchmarking-jmh-run
 
@@ -154,7 +152,7 @@ abstract class CounterBenchmarks {     // JMH runs these as `benchmarking`, at t
 class JmhRun {
     record Plan(int forks, int warmups, int iterations, long millis) {
         static Plan forSpeed(double speed) {  // speed 10 or more: 1 fork, a smoke run
-            long millis = Math.round(400 / Math.max(1, speed));
+            long millis = Math.round(300 / Math.max(1, speed));
             return new Plan(speed >= 10 ? 1 : 2, 3, 5, millis);
         }
 
@@ -171,7 +169,7 @@ class JmhRun {
 
     /** Runs `command`, its lines to `eachLine`; ends it and its forks after `limit`. */
     static int child(List<String> command, Duration limit, Consumer<String> eachLine)
-            throws IOException, InterruptedException {
+            throws Exception {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Thread reader = Thread.ofPlatform().daemon().start(
                 () -> process.inputReader().lines().forEach(eachLine));
@@ -189,10 +187,11 @@ class JmhRun {
 }
 
 // %% [markdown]
-// `Results.measure` reads JMH's lines as they come (`# Fork:`, `Iteration   1: 12.345
-// ops/us`), printing each fork's five scores. `Stats.table` prints each benchmark's
-// median and range, and what the ranges support: `a > b` only when every iteration of
-// `a` beat every one of `b`; `a ~ b` when the ranges overlap, which is no verdict.
+// `Results.measure` reads JMH's lines as they come (`# Fork: 1 of 2`, `Iteration   1:
+// 12.345 ops/us`) and prints each score as it arrives, a line per fork. `Stats.table`
+// prints each benchmark's median and range, and what the ranges support: `a > b` only
+// when every iteration of `a` beat every one of `b`; `a ~ b` when the ranges overlap,
+// which is no verdict.
 
 // %%
 class Stats {
@@ -248,6 +247,7 @@ class Stats {
 // %%
 class Results {
     static final Pattern SCORE = Pattern.compile("Iteration +\\d+: ([\\d.]+) ops/us");
+    static final String SMOKE_RUN = "(one fork: a smoke run, not a measurement)\n";
 
     static Map<String, List<Double>> measure(JmhRun.Plan plan, String classPath)
             throws Exception {
@@ -257,9 +257,9 @@ class Results {
         }
         var os = ManagementFactory.getOperatingSystemMXBean();
         System.out.printf("%d fork(s) x (%d warm-up + %d measured iterations of %d ms),"
-                + " %d cores, load %.1f%n", plan.forks(), plan.warmups(),
+                + " %d cores, load %.1f%n%s", plan.forks(), plan.warmups(),
                 plan.iterations(), plan.millis(), os.getAvailableProcessors(),
-                os.getSystemLoadAverage());
+                os.getSystemLoadAverage(), plan.forks() > 1 ? "" : SMOKE_RUN);
         var scores = new HashMap<String, List<Double>>();  // e.g. "lock@2" -> its scores
         for (int threads : List.of(1, 2)) {
             var command = new ArrayList<>(List.of(
@@ -277,21 +277,22 @@ class Results {
                 if (line.startsWith("# Benchmark: ")) {
                     benchmark.set(line.substring(line.lastIndexOf('.') + 1));
                 }
-                if (line.startsWith("# Fork: ")) fork.clear();
+                if (line.startsWith("# Fork: ")) {  // "# Fork: 1 of 2"
+                    fork.clear();
+                    System.out.printf("  %-6s %d thread(s), fork %s:", benchmark, threads,
+                            line.substring(8));
+                }
                 if (!score.matches()) return;
                 fork.add(Double.parseDouble(score.group(1)));
-                var all = scores.computeIfAbsent(benchmark + "@" + threads,
-                        k -> new ArrayList<>());
-                all.add(fork.getLast());
-                if (fork.size() < plan.iterations()) return;
-                System.out.printf("  %-6s %d thread(s), fork %d:%s%n", benchmark, threads,
-                        all.size() / plan.iterations(),
-                        fork.stream().map("%8.1f"::formatted).reduce("", String::concat));
+                scores.computeIfAbsent(benchmark + "@" + threads, k -> new ArrayList<>())
+                        .add(fork.getLast());
+                System.out.printf("%8.1f%s", fork.getLast(),
+                        fork.size() == plan.iterations() ? "\n" : "");
+                System.out.flush();  // each score as it comes: progress for the audience
             });  // child() joined the reader: what it wrote is visible here
-            if (status != 0) {
-                var last = output.subList(Math.max(0, output.size() - 10), output.size());
-                throw new IllegalStateException("JMH failed: " + String.join("\n", last));
-            }
+            int from = Math.max(0, output.size() - 10);  // JMH's last words
+            if (status != 0) throw new IllegalStateException("JMH failed:\n"
+                    + String.join("\n", output.subList(from, output.size())));
         }
         Stats.table(scores);
         return scores;
@@ -299,20 +300,20 @@ class Results {
 }
 
 // %% [markdown]
-// The notebook cannot compile JMH code: this cell runs `jbang benchmarking jmh` as a
-// child process (from `notebooks/`, hence `../`) for minutes: each fork is a new JVM.
-// JBang may first say that it builds the script.
+// The notebook cannot compile JMH code: this cell runs `jbang benchmarking jmh` (from
+// `notebooks/`, hence `../`), a minute or two. JBang may first say it builds the script.
 
 // %% [run]
 // int status = JmhRun.child(List.of("../tools/bin/jbang",
-//         "../jbang-scripts/benchmarking.java", "jmh"), Duration.ofMinutes(20),
+//         "../jbang-scripts/benchmarking.java", "jmh"), Duration.ofMinutes(10),
 //         System.out::println);
+// if (status != 0) throw new IllegalStateException("jbang benchmarking: exit " + status);
 
 // %% [markdown]
 // ## Reading the numbers
 //
-// Read the first line before the table: the cores, and the load (about how many threads
-// were running or waiting for a core, averaged over the last minute). Then:
+// First read the line above the scores: the cores, and the load (threads running or
+// waiting for a core, averaged over the last minute). Then:
 //
 // - **Forks disagree.** A benchmark's two fork lines often differ more than the
 //   iterations within one: one fork is one sample, not a measurement.
@@ -323,8 +324,8 @@ class Results {
 //   in the last column means the second thread cut the total. `LongAdder` gives
 //   contending threads cells of their own: the safe counter built to scale.
 // - **A busy machine hides all this.** With the load above the core count, the two
-//   threads seldom run at the same moment, iterations scatter, and verdicts turn to
-//   `~`: the table being honest. Measure on a quiet machine before you decide.
+//   threads seldom run at once; iterations scatter, most verdicts turn to `~`, and the
+//   rest describe that machine as much as the code. Measure on a quiet one to decide.
 //
 // ## Pitfalls
 //
@@ -354,9 +355,8 @@ class Results {
 // Measure with JMH, in several forks after warm-up, and believe a difference only when
 // the ranges do not overlap.
 //
-// A stopwatch around a loop times the JIT as much as your code, or code the JIT deleted.
-// A second thread on a shared counter adds contention, which can cut the total;
-// `LongAdder` is built to avoid it. Where a running program waits: see `profiling`.
+// A stopwatch times the JIT as well as your code, or code the JIT deleted. On one
+// counter, a second thread can cut the total; `LongAdder` is built not to.
 
 // %% [main]
 public class benchmarking extends CounterBenchmarks {  // public: JMH runs it. `--help`

@@ -5,8 +5,8 @@
 // # Profiling: measure first, then ask JFR where threads wait
 //
 // Four threads posting to a ledger take as long as one, and no error says why. JDK
-// Flight Recorder, built into the JDK, records each time a thread waits for a lock, for
-// how long and on which line: you find the cause instead of guessing it.
+// Flight Recorder, built into the JDK, records which threads wait for a lock, for how
+// long and on which line: you find the cause instead of guessing it.
 //
 // **You will learn**
 // - to measure before and after adding threads, and what a lower bound tells you
@@ -144,8 +144,8 @@ class Posters {
 //   `java.util.concurrent`); `parkedClass` names what it parked for.
 //
 // `JfrWaits.record` runs work under a `RecordingStream` with both events at threshold
-// zero (every wait) and keeps each event of the threads it watches as a `Wait`: what it
-// waited on, how long, and the first stack frame in our code, not the JDK's.
+// zero (no minimum duration) and keeps each event of the threads it watches as a `Wait`:
+// what it waited on, how long, and the first stack frame in our code, not the JDK's.
 
 // %%
 record Wait(String event, String thread, Duration duration, String on, String site) { }
@@ -256,9 +256,9 @@ class SlowMotion {
 // var forced = SlowMotion.replay(300);
 
 // %% [markdown]
-// The monitor enter names the ledger's class, the park `ReentrantLock$NonfairSync`, the
-// lock's queue; both point at our line that asked for the lock. (In the notebook, line
-// numbers count within the cell, and the kernel's thread stands in for `main`.)
+// The monitor enter names the ledger's class; the park names `ReentrantLock$NonfairSync`,
+// the lock's synchronizer. Both name our line that asked for the lock. (In the notebook,
+// line numbers count within the cell, and the kernel's thread stands in for `main`.)
 //
 // ## JFR on the real run
 //

@@ -8,6 +8,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
@@ -48,6 +49,7 @@ class BenchmarkingTest {
     }
 
     @Test
+    @Timeout(10)
     void annotationProcessorListsEveryBenchmarkOfThePublicClass() throws Exception {
         String list = Files.readString(classes.resolve("META-INF/BenchmarkList"));
         for (String counter : Stats.COUNTERS) {
@@ -58,6 +60,7 @@ class BenchmarkingTest {
     }
 
     @Test
+    @Timeout(10)
     void eachBenchmarkIncrementsItsOwnCounterOncePerCall() {
         var state = new benchmarking();  // what JMH instantiates: one, shared by the threads
         for (int i = 0; i < 1_000; i++) {
@@ -73,16 +76,18 @@ class BenchmarkingTest {
     }
 
     @Test
+    @Timeout(10)
     void planForksTwiceUnlessTheSpeedAsksForASmokeRun() {
-        assertEquals(new JmhRun.Plan(2, 3, 5, 400), JmhRun.Plan.forSpeed(1));
-        assertEquals(new JmhRun.Plan(2, 3, 5, 400), JmhRun.Plan.forSpeed(0.1));
-        assertEquals(new JmhRun.Plan(2, 3, 5, 80), JmhRun.Plan.forSpeed(5));
-        assertEquals(new JmhRun.Plan(1, 3, 5, 40), JmhRun.Plan.forSpeed(10));
-        assertEquals(List.of("-f", "2", "-wi", "3", "-w", "400ms", "-i", "5", "-r", "400ms",
+        assertEquals(new JmhRun.Plan(2, 3, 5, 300), JmhRun.Plan.forSpeed(1));
+        assertEquals(new JmhRun.Plan(2, 3, 5, 300), JmhRun.Plan.forSpeed(0.1));
+        assertEquals(new JmhRun.Plan(2, 3, 5, 60), JmhRun.Plan.forSpeed(5));
+        assertEquals(new JmhRun.Plan(1, 3, 5, 30), JmhRun.Plan.forSpeed(10));
+        assertEquals(List.of("-f", "2", "-wi", "3", "-w", "300ms", "-i", "5", "-r", "300ms",
                 "-t", "2"), JmhRun.Plan.forSpeed(1).options(2));
     }
 
     @Test
+    @Timeout(10)
     void rangesThatOverlapGiveNoVerdict() {
         assertEquals(">", Stats.compare(List.of(5.0, 6.0), List.of(1.0, 4.9)));
         assertEquals("<", Stats.compare(List.of(1.0, 4.9), List.of(5.0, 6.0)));
@@ -92,12 +97,34 @@ class BenchmarkingTest {
     }
 
     @Test
+    @Timeout(10)
     void rankingSortsByMedianAndMarksOnlyClearGaps() {
         Map<String, List<Double>> scores = Map.of(
                 "plain@2", List.of(100.0, 110.0), "adder@2", List.of(55.0, 70.0),
                 "atomic@2", List.of(50.0, 60.0), "lock@2", List.of(11.0, 13.0),
                 "sync@2", List.of(10.0, 12.0));
         assertEquals("plain > adder ~ atomic > lock ~ sync", Stats.ranking(scores, 2));
+    }
+
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void naiveSectionShowsWarmUpAndTheJitDeletingTheThrownAwayLoop() throws Exception {
+        var run = Scripts.compiled("benchmarking", "naive");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<Double> rounds = numbers(run.stdout(), "  round \\d: +([\\d.]+) ns per increment");
+        assertEquals(NaiveTiming.ROUNDS, rounds.size(), run.stdout());
+        assertTrue(Collections.max(rounds) >= 1.5 * Collections.min(rounds),
+                "the rounds disagree:\n" + run.stdout());
+        double kept = numbers(run.stdout(), "  results kept: +([\\d.]+) ns per root").getFirst();
+        double dropped = numbers(run.stdout(), "  results thrown away: +([\\d.]+) ns per root")
+                .getFirst();
+        assertTrue(dropped * 10 < kept, "the JIT deleted the thrown-away loop:\n" + run.stdout());
+    }
+
+    static List<Double> numbers(String text, String regex) {
+        var pattern = java.util.regex.Pattern.compile(regex);
+        return text.lines().map(pattern::matcher).filter(java.util.regex.Matcher::matches)
+                .map(m -> Double.parseDouble(m.group(1))).toList();
     }
 
     @Test
@@ -118,10 +145,12 @@ class BenchmarkingTest {
             assertEquals(0, run.exitValue(), text);
             List<String> lines = text.lines().toList();
             assertTrue(lines.get(2).startsWith("1 fork(s) x (3 warm-up + 5 measured"), text);
+            assertEquals("(one fork: a smoke run, not a measurement)", lines.get(3), text);
             var forks = new ArrayList<String>();
             for (String counter : Stats.COUNTERS) {
                 for (int threads : List.of(1, 2)) {
-                    String fork = "  %-6s %d thread(s), fork 1:".formatted(counter, threads);
+                    String fork = "  %-6s %d thread(s), fork 1 of 1:".formatted(counter,
+                            threads);
                     forks.addAll(lines.stream().filter(l -> l.startsWith(fork)
                             && l.substring(fork.length()).trim().split(" +").length == 5)
                             .toList());

@@ -1,9 +1,15 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MonitorInfo;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiConsumer;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,17 +96,38 @@ class ProfilingTest {
         assertTrue(took.toMillis() >= 40 * 5, took.toString());
     }
 
+    /** The monitors and locks a poster holds while it sleeps in its slow write. */
+    static List<String> heldDuringTheWrite(BiConsumer<ContendedLedger, String> post)
+            throws Exception {
+        var ledger = new ContendedLedger(Duration.ofMinutes(1));  // an interrupt ends it
+        Thread poster = Thread.ofPlatform().name("poster").start(() -> post.accept(ledger, "x"));
+        try {
+            Threads.awaitState(poster, Thread.State.TIMED_WAITING);  // in slowWrite's sleep
+            ThreadInfo info = ManagementFactory.getThreadMXBean()
+                    .getThreadInfo(new long[] {poster.threadId()}, true, true)[0];
+            var held = new ArrayList<String>();
+            for (MonitorInfo m : info.getLockedMonitors()) {
+                held.add(JfrWaits.simple(m.getClassName()));
+            }
+            for (LockInfo l : info.getLockedSynchronizers()) {
+                held.add(JfrWaits.simple(l.getClassName()));
+            }
+            return held;
+        } finally {
+            poster.interrupt();  // the write ends early; the post goes on and appends
+            Threads.joinAll(List.of(poster));
+            assertEquals(1, ledger.size());
+        }
+    }
+
     @Test
     @Timeout(60)
-    void theFixWritesWithoutTheMonitorAndWaitsOnlyToAppend() throws Exception {
-        var ledger = new ContendedLedger(Duration.ofMillis(1));
-        Thread poster;
-        synchronized (ledger) {  // held for the whole post: only the append needs it
-            poster = Thread.ofPlatform().name("poster").start(() -> ledger.postThenLock("x"));
-            Threads.awaitState(poster, Thread.State.BLOCKED);  // written, waiting to append
-        }
-        Threads.joinAll(List.of(poster));
-        assertEquals(1, ledger.size());
+    void onlyTheFixWritesWithoutHoldingTheLedgersLock() throws Exception {
+        assertEquals(List.of("ContendedLedger"),
+                heldDuringTheWrite(ContendedLedger::postHoldingMonitor));
+        assertEquals(List.of("ReentrantLock$NonfairSync"),
+                heldDuringTheWrite(ContendedLedger::postHoldingLock));
+        assertEquals(List.of(), heldDuringTheWrite(ContendedLedger::postThenLock));
     }
 
     @Test
@@ -126,6 +153,7 @@ class ProfilingTest {
     }
 
     @Test
+    @Timeout(10)
     void jshellPrefixesAndPackagesAreDropped() {
         assertEquals("ContendedLedger", JfrWaits.simple("REPL.$JShell$12$ContendedLedger"));
         assertEquals("ReentrantLock$NonfairSync",
