@@ -1,214 +1,162 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.net.URL;
-import java.net.URLClassLoader;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.lang.management.LockInfo;
+import java.lang.management.ManagementFactory;
+import java.lang.management.MonitorInfo;
+import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.CyclicBarrier;
-import java.util.function.Supplier;
-import java.util.stream.Stream;
+import java.util.function.BiConsumer;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
+import support.Scripts;
 import support.Threads;
 
-/** What the `profiling` lesson claims, proven: its counters, its JMH run and its JFR summary. */
+/** What the `profiling` lesson claims, proven: its lower bound and what JFR records. */
 class ProfilingTest {
-    static final String CLASS_PATH = System.getProperty("java.class.path");
-    static final List<String> BENCHMARKS = List.of("plain", "sync", "lock", "atomic", "adder");
+    static final String MONITOR_ENTER = "jdk.JavaMonitorEnter";
+    static final String PARK = "jdk.ThreadPark";
 
     @BeforeAll
     @Timeout(60)
     static void startJfrOnce() throws Exception {
-        // JFR starts two daemon threads the first time a recording starts, and keeps them
-        // for the JVM's lifetime: start them here, before any test's leak check looks.
-        JfrLocks.recordDuring(() -> { });
+        // JFR starts threads of its own with the first recording and keeps them for the
+        // JVM's lifetime: start them here, before any test's leak check looks.
+        JfrWaits.record("nobody", () -> { });
     }
 
-    static Stream<Arguments> safeCounters() {
-        return Stream.of(
-                Arguments.of("synchronized", (Supplier<HitCounter>) SyncHits::new),
-                Arguments.of("ReentrantLock", (Supplier<HitCounter>) LockHits::new),
-                Arguments.of("AtomicLong", (Supplier<HitCounter>) AtomicHits::new),
-                Arguments.of("LongAdder", (Supplier<HitCounter>) AdderHits::new));
+    static List<Wait> of(List<Wait> waits, Predicate<Wait> which) {
+        return waits.stream().filter(which).toList();
+    }
+
+    @Test
+    @Timeout(60)
+    void slowMotionRecordsOneMonitorEnterForPoster1AndParksForPoster2() throws Exception {
+        List<Wait> waits = SlowMotion.replay(0);
+
+        List<Wait> first = of(waits, w -> w.thread().equals("poster-1"));
+        assertEquals(1, first.size(), waits.toString());
+        assertEquals(MONITOR_ENTER, first.getFirst().event());
+        assertEquals("ContendedLedger", first.getFirst().on());
+        assertTrue(first.getFirst().site().startsWith("ContendedLedger.postHoldingMonitor line "),
+                first.getFirst().site());
+
+        List<Wait> second = of(waits, w -> w.thread().equals("poster-2"));
+        assertTrue(second.size() >= 1, waits.toString());
+        for (Wait w : second) {
+            assertEquals(PARK, w.event());
+            assertEquals("ReentrantLock$NonfairSync", w.on());
+            assertTrue(w.site().startsWith("ContendedLedger.postHoldingLock line "), w.site());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void contendedMonitorRecordsOnlyMonitorEntersAndContendedLockOnlyParks() throws Exception {
+        Map<String, List<Wait>> byWay = RealRun.compare(4, 100, Duration.ofMillis(2));
+
+        assertEquals(List.of("write inside synchronized", "write inside ReentrantLock",
+                "write outside (the fix)"), List.copyOf(byWay.keySet()));
+        List<Wait> monitor = byWay.get("write inside synchronized");
+        assertTrue(monitor.size() >= 1, "the posters queued on the monitor");
+        for (Wait w : monitor) {
+            assertEquals(MONITOR_ENTER, w.event(), w.toString());
+            assertTrue(w.site().startsWith("ContendedLedger.postHoldingMonitor line "), w.site());
+        }
+        List<Wait> lock = byWay.get("write inside ReentrantLock");
+        assertTrue(lock.size() >= 1, "the posters queued on the lock");
+        for (Wait w : lock) {
+            assertEquals(PARK, w.event(), "a ReentrantLock wait is never a monitor enter");
+            assertEquals("ReentrantLock$NonfairSync", w.on());
+            assertTrue(w.site().startsWith("ContendedLedger.postHoldingLock line "), w.site());
+        }
+        assertEquals(List.of(), of(byWay.get("write outside (the fix)"),
+                w -> w.event().equals(PARK)), "the fix never parks");
+    }
+
+    @Test
+    @Timeout(60)
+    void aLonePosterWaitsForNothing() throws Exception {
+        Map<String, List<Wait>> byWay = RealRun.compare(1, 20, Duration.ofMillis(1));
+
+        byWay.forEach((way, waits) -> assertEquals(List.of(), waits, way));
+    }
+
+    @Test
+    @Timeout(60)
+    void writesInsideTheMonitorTakeTurnsHoweverManyThreadsShareThem() throws Exception {
+        Duration took = Posters.run(4, 40, ContendedLedger::postHoldingMonitor,
+                Duration.ofMillis(5));
+
+        assertTrue(took.toMillis() >= 40 * 5, took.toString());
+    }
+
+    /** The monitors and locks a poster holds while it sleeps in its slow write. */
+    static List<String> heldDuringTheWrite(BiConsumer<ContendedLedger, String> post)
+            throws Exception {
+        var ledger = new ContendedLedger(Duration.ofMinutes(1));  // an interrupt ends it
+        Thread poster = Thread.ofPlatform().name("poster").start(() -> post.accept(ledger, "x"));
+        try {
+            Threads.awaitState(poster, Thread.State.TIMED_WAITING);  // in slowWrite's sleep
+            ThreadInfo info = ManagementFactory.getThreadMXBean()
+                    .getThreadInfo(new long[] {poster.threadId()}, true, true)[0];
+            var held = new ArrayList<String>();
+            for (MonitorInfo m : info.getLockedMonitors()) {
+                held.add(JfrWaits.simple(m.getClassName()));
+            }
+            for (LockInfo l : info.getLockedSynchronizers()) {
+                held.add(JfrWaits.simple(l.getClassName()));
+            }
+            return held;
+        } finally {
+            poster.interrupt();  // the write ends early; the post goes on and appends
+            Threads.joinAll(List.of(poster));
+            assertEquals(1, ledger.size());
+        }
+    }
+
+    @Test
+    @Timeout(60)
+    void onlyTheFixWritesWithoutHoldingTheLedgersLock() throws Exception {
+        assertEquals(List.of("ContendedLedger"),
+                heldDuringTheWrite(ContendedLedger::postHoldingMonitor));
+        assertEquals(List.of("ReentrantLock$NonfairSync"),
+                heldDuringTheWrite(ContendedLedger::postHoldingLock));
+        assertEquals(List.of(), heldDuringTheWrite(ContendedLedger::postThenLock));
+    }
+
+    @Test
+    @Timeout(60)
+    void everyPostArrivesWhicheverWayThreadsPost() throws Exception {
+        // Posters.run throws if the ledger's count differs from the posts made
+        Posters.run(4, 4_000, ContendedLedger::postHoldingMonitor, Duration.ZERO);
+        Posters.run(4, 4_000, ContendedLedger::postHoldingLock, Duration.ZERO);
+        Posters.run(4, 4_000, ContendedLedger::postThenLock, Duration.ZERO);
+    }
+
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void measureSectionNeverBeatsTheLowerBoundWithTheWriteInside() throws Exception {
+        var run = Scripts.compiled("profiling", "measure");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> rows = run.stdout().lines().filter(l -> l.matches("[124] .*")).toList();
+        assertEquals(3, rows.size(), run.stdout());
+        for (String row : rows) {  // "4        219 (214-338)                56 (53-59)"
+            String[] cells = row.trim().split("[ ()-]+");
+            assertTrue(Integer.parseInt(cells[2]) >= 200, "fastest inside run: " + row);
+        }
     }
 
     @Test
     @Timeout(10)
-    void everyCounterCountsEachHitOnOneThread() {
-        for (HitCounter c : List.of(new PlainHits(), new SyncHits(), new LockHits(),
-                new AtomicHits(), new AdderHits())) {
-            for (int i = 0; i < 1_000; i++) c.run();
-            assertEquals(1_000, c.total(), c.getClass().getName());
-        }
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("safeCounters")
-    @Timeout(60)
-    void safeCounterIsExactUnderStress(String name, Supplier<HitCounter> factory)
-            throws Exception {
-        HitCounter counter = factory.get();
-        var start = new CyclicBarrier(4);
-        var workers = new ArrayList<Thread>();
-        for (int t = 0; t < 4; t++) {
-            workers.add(Thread.ofPlatform().name("hitter-" + t).start(() -> {
-                try {
-                    start.await();
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
-                }
-                for (int i = 0; i < 250_000; i++) counter.run();
-            }));
-        }
-        Threads.joinAll(workers);
-        assertEquals(1_000_000, counter.total());
-    }
-
-    @Test
-    @Timeout(300)
-    void compiledBenchmarkIsCachedAndListsEveryBenchmark() throws Exception {
-        Path classes = JmhLab.compiled(CLASS_PATH);
-        assertEquals(classes, JmhLab.compiled(CLASS_PATH), "the second call reuses it");
-        String list = Files.readString(classes.resolve("META-INF/BenchmarkList"));
-        for (String b : BENCHMARKS) {
-            assertTrue(list.contains("jmh_generated.HitsBench_" + b + "_jmhTest"), b);
-        }
-    }
-
-    /** Calls the generated-for benchmark methods directly, as JMH's harness would. */
-    @Test
-    @Timeout(300)
-    void benchmarkMethodsCountOnTheirStateObjects() throws Exception {
-        Path classes = JmhLab.compiled(CLASS_PATH);
-        try (var loader = new URLClassLoader(new URL[] {classes.toUri().toURL()},
-                getClass().getClassLoader())) {
-            Class<?> bench = loader.loadClass(HitsBenchSource.CLASS);
-            Object state = bench.getConstructor().newInstance();
-            bench.getMethod("setUp").invoke(state);
-            Map<String, Class<?>> expected = Map.of("plain", PlainHits.class,
-                    "sync", SyncHits.class, "lock", LockHits.class,
-                    "atomic", AtomicHits.class, "adder", AdderHits.class);
-            for (String b : BENCHMARKS) {
-                for (int i = 0; i < 3; i++) bench.getMethod(b).invoke(state);
-                var field = bench.getDeclaredField(b);
-                field.setAccessible(true);
-                HitCounter counter = assertInstanceOf(HitCounter.class, field.get(state));
-                assertEquals(expected.get(b), counter.getClass(), b);
-                assertEquals(3, counter.total(), b + " counted every call");
-            }
-        }
-    }
-
-    @Test
-    @Timeout(300)
-    void quickJmhRunReportsEveryCounterAtEveryThreadCount() throws Exception {
-        var plan = new JmhLab.Plan(0, 1, 2, 10, List.of(1, 2));
-        List<JmhLab.Score> scores = JmhLab.run(JmhLab.compiled(CLASS_PATH), CLASS_PATH,
-                plan, Duration.ofMinutes(4));
-
-        var expected = new HashSet<String>();
-        for (String b : BENCHMARKS) {
-            expected.add(b + "@1");
-            expected.add(b + "@2");
-        }
-        Set<String> got = new HashSet<>();
-        for (JmhLab.Score s : scores) {
-            got.add(s.benchmark() + "@" + s.threads());
-            assertTrue(s.opsPerMicro() > 0 && Double.isFinite(s.opsPerMicro()), s.toString());
-        }
-        assertEquals(expected, got);
-        assertEquals(10, scores.size());
-        JmhLab.printRatios(scores, plan.threads());  // every ratio it needs is there
-    }
-
-    @Test
-    void plansFollowTheSpeed() {
-        assertEquals(new JmhLab.Plan(1, 2, 5, 400, List.of(1, 2)), JmhLab.Plan.forSpeed(1, 2));
-        assertEquals(new JmhLab.Plan(1, 2, 5, 80, List.of(1, 4)), JmhLab.Plan.forSpeed(5, 4));
-        assertEquals(new JmhLab.Plan(0, 2, 5, 20, List.of(1, 2)), JmhLab.Plan.forSpeed(20, 2));
-        assertEquals(new JmhLab.Plan(0, 2, 5, 10, List.of(1)), JmhLab.Plan.forSpeed(1e6, 1));
-    }
-
-    @Test
-    @Timeout(60)
-    void jfrRecordsTheForcedMonitorWaitAndTheForcedPark() throws Exception {
-        JfrLocks.Summary s = JfrLocks.forced();
-
-        assertEquals(1, s.monitorEnters(), "one thread waited once for the monitor");
-        assertEquals("ContendedLedger", s.monitorClass());
-        assertTrue(s.blocked().compareTo(Duration.ZERO) > 0, s.blocked().toString());
-        assertTrue(s.parks() >= 1, "the lock's waiter parked: " + s);
-        assertEquals("ReentrantLock$NonfairSync", s.parkedClass());
-        assertTrue(s.topFrames().keySet().stream()
-                .anyMatch(f -> f.startsWith("ContendedLedger.postHoldingMonitor line ")),
-                s.topFrames().toString());
-        assertTrue(s.topFrames().keySet().stream()
-                .anyMatch(f -> f.startsWith("ContendedLedger.postHoldingLock line ")),
-                s.topFrames().toString());
-    }
-
-    @Test
-    @Timeout(60)
-    void jfrTellsMonitorWaitsFromLockWaits() throws Exception {
-        Map<String, JfrLocks.Summary> byWay = JfrLocks.compare(2, 5, Duration.ofMillis(1));
-
-        assertEquals(List.of("synchronized, slow write inside",
-                "ReentrantLock, slow write inside", "synchronized, slow write outside"),
-                List.copyOf(byWay.keySet()));
-        // a ReentrantLock never shows up as a monitor enter, a monitor never as a park
-        assertEquals(0, byWay.get("ReentrantLock, slow write inside").monitorEnters());
-        assertEquals(0, byWay.get("synchronized, slow write inside").parks());
-        assertEquals(0, byWay.get("synchronized, slow write outside").parks());
-    }
-
-    @Test
     void jshellPrefixesAndPackagesAreDropped() {
-        assertEquals("ContendedLedger", JfrLocks.simple("REPL.$JShell$12$ContendedLedger"));
+        assertEquals("ContendedLedger", JfrWaits.simple("REPL.$JShell$12$ContendedLedger"));
         assertEquals("ReentrantLock$NonfairSync",
-                JfrLocks.simple("java.util.concurrent.locks.ReentrantLock$NonfairSync"));
-    }
-
-    @Test
-    void keptLoopComputesItsSum() {
-        assertEquals(0 + 1 + Math.sqrt(2) + Math.sqrt(3), NaiveTiming.kept(4), 1e-12);
-    }
-
-    @Test
-    void optionsDefaultToTheCarefulRun() {
-        assertEquals(new profiling.Options(2, "all", 1.0), profiling.parse());
-        assertEquals("jmh", profiling.parse("--part", "jmh").part());
-        assertEquals(4, profiling.parse("--threads", "4").threads());
-        assertEquals(20.0, profiling.parse("--speed", "20").speed());
-        assertNull(profiling.parse("--part", "jfr", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--part wants all, naive, jmh or jfr, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> profiling.parse("--part", "fast")).getMessage());
-        assertEquals("--threads wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> profiling.parse("--threads", "0")).getMessage());
-        assertEquals("unknown argument '--forks'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> profiling.parse("--forks", "1")).getMessage());
-        assertEquals("--speed needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> profiling.parse("--speed")).getMessage());
+                JfrWaits.simple("java.util.concurrent.locks.ReentrantLock$NonfairSync"));
     }
 }

@@ -28,16 +28,25 @@ public final class Scripts {
     /** Whether the lesson's entry point lists named sections (tools/entry-point.java). */
     public static boolean hasSections(String slug) {
         try {
-            Class.forName(slug).getDeclaredField("SECTIONS");
+            Class.forName(mainClass(slug)).getDeclaredField("SECTIONS");
             return true;
-        } catch (ReflectiveOperationException e) {
+        } catch (ReflectiveOperationException | IOException e) {
             return false;
         }
     }
 
+    /** The entry point's class name: the slug, in the script's package if it has one. */
+    public static String mainClass(String slug) throws IOException {
+        return Files.readAllLines(script(slug)).stream()
+                .filter(line -> line.startsWith("package "))
+                .map(line -> line.substring(8, line.indexOf(';')).strip() + "." + slug)
+                .findFirst().orElse(slug);
+    }
+
     /** The names of the lesson's sections, in order. */
-    public static List<String> sections(String slug) throws ReflectiveOperationException {
-        var field = Class.forName(slug).getDeclaredField("SECTIONS");
+    public static List<String> sections(String slug)
+            throws ReflectiveOperationException, IOException {
+        var field = Class.forName(mainClass(slug)).getDeclaredField("SECTIONS");
         field.setAccessible(true);
         var names = new ArrayList<String>();
         for (Object section : (Object[]) field.get(null)) {
@@ -74,7 +83,7 @@ public final class Scripts {
     /** {@code java -cp <test classpath> <slug> args}: the compiled script, quick to start. */
     public static Result compiled(String slug, String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(java(), "--enable-preview", "-cp",
-                System.getProperty("java.class.path"), slug));
+                System.getProperty("java.class.path"), mainClass(slug)));
         command.addAll(List.of(args));
         return run(command);
     }
