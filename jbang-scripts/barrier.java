@@ -11,25 +11,25 @@
 //
 // **You will learn**
 // - `CyclicBarrier(4, action)`: how it trips, where the barrier action runs, and what
-//   `await()` returns (it counts down, unlike Python's)
+//   `await()` returns (it counts down, unlike CPython's)
 // - what goes wrong without a barrier: a worker runs ahead into the next phase
 // - to reuse one barrier round after round
-// - how one timeout or one interrupt breaks a barrier for every party
+// - how one timeout or one interrupt breaks a barrier for every other party
 // - when a `Phaser` fits better: parties that leave (or join) between rounds
 
 // %%
 import java.util.*;
 import java.util.concurrent.*;
 import java.util.stream.*;
+import static java.util.concurrent.TimeUnit.*;
 
-/** Named workers, pauses that --speed scales, and waits that outlast the pauses. */
+/** Named workers, pauses that --speed scales (BarrierSeed's only get shorter), and
+ *  waits that outlast the pauses. */
 class Pace {
     interface Job { void run(int id) throws Exception; }
-
     static void pause(long millis, double speed) throws InterruptedException {
         Thread.sleep(Math.round(millis / speed));
     }
-
     static long patience(double speed) { return Math.round(10_000 / Math.min(speed, 1)); }
 
     static Thread worker(int id, Job job) {
@@ -58,11 +58,11 @@ class Pace {
 // ## The seed's four workers meet at a `CyclicBarrier`
 //
 // `new CyclicBarrier(4, action)` is a meeting point for four *parties*. Each worker
-// calls `await()` when its work is done. The first three to arrive are parked there.
-// The fourth, the last to arrive, runs the *barrier action* in its own thread, and only
-// then are all four released: the barrier *trips*. `await()` returns the arrival
-// index: 3 to the first to arrive, then 2 and 1, and 0 to the last, the one that ran
-// the action. (Python's `Barrier.wait()` counts the other way: see "From Python".)
+// calls `await()` when its work is done. The first three to arrive are *parked* there:
+// they wait, using no CPU. The fourth, the last to arrive, runs the *barrier action* in
+// its own thread, and only then are all four released: the barrier *trips*. `await()`
+// returns the arrival index: 3 to the first to arrive, then 2 and 1, and 0 to the last,
+// the one that ran the action. (The seed's barrier has no action: this one prints.)
 //
 // As in the seed, each worker works a random 1 to 3 seconds (`--speed 2` halves that;
 // slower speeds keep it), so the order of the lines, and the worker that runs the
@@ -76,14 +76,14 @@ class BarrierSeed {
     static void meet(double speed) throws InterruptedException {
         var barrier = new CyclicBarrier(4, () -> System.out.println("Barrier action in "
                 + Thread.currentThread().getName() + ", the last to arrive"));
-        double[] secs = ThreadLocalRandom.current().doubles(4, 1, 3).toArray();
-        long patience = Pace.patience(speed);
+        double[] secs = ThreadLocalRandom.current().doubles(4, 1, 3)  // below speed 1,
+                .map(s -> s / Math.max(speed, 1)).toArray();          // the seed's 1-3 s
         Pace.joinAll(Pace.start(4, id -> {
             System.out.printf(Locale.ROOT, "Worker %d working for %.1fs%n", id, secs[id]);
-            Pace.pause(Math.round(secs[id] * 1000), Math.max(speed, 1));
+            Thread.sleep(Math.round(secs[id] * 1000));
             System.out.printf("Worker %d waiting at barrier%n", id);
             try {
-                barrier.await(patience, TimeUnit.MILLISECONDS);
+                barrier.await(Pace.patience(speed), MILLISECONDS);
                 System.out.printf("Worker %d passed barrier%n", id);
             } catch (BrokenBarrierException | TimeoutException e) {
                 System.out.printf("Worker %d: barrier broken%n", id);
@@ -116,20 +116,16 @@ class Rounds {
     interface Work { void phaseOne(int worker, int round) throws Exception; }
 
     final int[][] parts, totals, indexes;  // [round][worker]
-    final String[] actionIn;               // [round]: the thread that ran the action
     final CyclicBarrier barrier;           // null: no barrier between the phases
     private int round;                     // the action's count of rounds
 
     Rounds(int rounds, boolean withBarrier, boolean print) {
-        parts = new int[rounds][WORKERS];
-        totals = new int[rounds][WORKERS];
+        parts = new int[rounds][WORKERS]; totals = new int[rounds][WORKERS];
         indexes = new int[rounds][WORKERS];
-        actionIn = new String[rounds];
         barrier = !withBarrier ? null : new CyclicBarrier(WORKERS, () -> {
-            actionIn[round] = Thread.currentThread().getName();
-            if (print) System.out.printf("  round %d: total %d, action in %s%n",
-                    round + 1, IntStream.of(parts[round]).sum(), actionIn[round]);
-            round++;
+            int total = IntStream.of(parts[round++]).sum();  // the round just done
+            if (print) System.out.printf("  round %d: total %d, action in %s%n", round,
+                    total, Thread.currentThread().getName());
         });
     }
 
@@ -138,9 +134,7 @@ class Rounds {
         for (int r = 0; r < parts.length; r++) {
             work.phaseOne(me, r);  // computing its part takes a while
             parts[r][me] = me + 1;
-            if (barrier != null) {
-                indexes[r][me] = barrier.await(patience, TimeUnit.MILLISECONDS);
-            }
+            if (barrier != null) indexes[r][me] = barrier.await(patience, MILLISECONDS);
             totals[r][me] = IntStream.of(parts[r]).sum();  // phase 2 needs every part
         }
     }
@@ -150,7 +144,7 @@ class Rounds {
         var turn = Stream.generate(() -> new CountDownLatch(1)).limit(WORKERS).toList();
         long patience = Pace.patience(speed);
         var workers = Pace.start(WORKERS, me -> rounds.work(me, (w, r) -> {
-            turn.get(w).await(patience, TimeUnit.MILLISECONDS);  // forces the order
+            turn.get(w).await(patience, MILLISECONDS);  // forces the order
             Pace.pause(400, speed);
         }, patience));
         for (int w = 0; w < WORKERS; w++) {
@@ -174,9 +168,9 @@ class Rounds {
 // `CyclicBarrier` is *cyclic*: when it trips it starts a new *generation*, so one
 // object serves every round. Here the workers work a random time each round, and the
 // barrier action prints the round's total once, in the last worker to arrive, before
-// anyone goes on. Then each round lists the workers in order of arrival with what
-// `await()` returned to each: 3, 2, 1, 0 on every run, and the 0 goes to the worker
-// that ran the action. Which worker comes when changes from run to run.
+// anyone goes on. Then each round lists what `await()` returned to each worker: 3, 2, 1
+// and 0 in some order, and the 0 went to the worker that ran the action. (The tests
+// force the arrivals one at a time: the first to arrive gets 3, the last 0.)
 //
 // The barrier also orders memory: what a party did before `await()` happens-before the
 // barrier action, which happens-before every party's return from `await()`. So after
@@ -193,10 +187,9 @@ class EveryRound {
                 Pace.patience(speed))), speed);
         for (int r = 0; r < 3; r++) {
             int[] index = rounds.indexes[r];  // worker w's arrival index in round r
-            System.out.printf("  round %d, await() returned: %s%n", r + 1, IntStream
-                    .range(0, 4).boxed().sorted(Comparator.comparing(w -> -index[w]))
-                    .map(w -> "worker-" + w + " " + index[w])
-                    .collect(Collectors.joining(", ")));
+            System.out.printf("  round %d, await() returned: %s%n", r + 1,
+                    IntStream.range(0, 4).mapToObj(w -> "worker-" + w + " " + index[w])
+                            .collect(Collectors.joining(", ")));
         }
         boolean right = Stream.of(rounds.totals).flatMapToInt(IntStream::of)
                 .allMatch(total -> total == Rounds.TOTAL);
@@ -213,14 +206,15 @@ class EveryRound {
 //
 // A barrier is all or nothing. If one party's `await(timeout, unit)` runs out, or a
 // waiting party is interrupted, the barrier *breaks*. That party gets `TimeoutException`
-// or `InterruptedException`; every other waiting party gets `BrokenBarrierException`,
-// and so does every party that arrives later, at once. No one waits forever for a round
-// that can no longer happen. The barrier stays broken until `reset()`.
+// or `InterruptedException`; every other waiting party gets `BrokenBarrierException`
+// (`InterruptedException` if it too was interrupted), as does every later arrival, at
+// once: nobody waits for a lost round. The barrier stays broken until `reset()`.
 //
-// The demo forces the order: workers 0, 1 and 2 arrive one after another (each parks
-// before the next starts), and worker 3 comes when they are done. First worker 2 gives
-// up after `giveUp`; then, on a new barrier, the demo interrupts worker 1 instead.
-// `BarrierBreak.await` names how each wait ended, and sets the interrupt flag again.
+// The demo forces the order: workers 0, 1 and 2 arrive one after another (`parked`
+// polls `getNumberWaiting()`, meant for debugging and assertions, only to stage this),
+// and worker 3 comes when they are done. First worker 2 gives up after `giveUp`; then,
+// on a new barrier, the demo interrupts worker 1. `BarrierBreak.await` names how each
+// wait ended, and sets the interrupt flag again.
 //
 // @diagram barrier-broken
 
@@ -228,7 +222,7 @@ class EveryRound {
 class BarrierBreak {
     static String await(CyclicBarrier barrier, long millis) {
         try {
-            return "passed, index " + barrier.await(millis, TimeUnit.MILLISECONDS);
+            return "passed, index " + barrier.await(millis, MILLISECONDS);
         } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
             if (e instanceof InterruptedException) Thread.currentThread().interrupt();
             return e.getClass().getSimpleName();
@@ -240,14 +234,13 @@ class BarrierBreak {
         long patience = Pace.patience(speed), giveUp = Math.round(500 / speed);
         var ended = new String[4];
         var threads = new ArrayList<Thread>();
-        for (int id = 0; id < 3; id++) {  // each parks before the next starts
+        int parked = 0;
+        for (int id = 0; id < 3; id++) {
             long wait = id == 2 && !interrupt ? giveUp : patience;
             threads.add(Pace.worker(id, me -> ended[me] = await(barrier, wait)));
-            long deadline = System.nanoTime() + patience * 1_000_000;
-            while ((id < 2 || interrupt) && barrier.getNumberWaiting() <= id
-                    && System.nanoTime() < deadline) Thread.sleep(1);
+            if (wait == patience) parked = parked(barrier, id + 1, patience);
         }
-        System.out.printf("  %d parked; worker-%s; worker-3 is late%n", interrupt ? 3 : 2,
+        System.out.printf("  %d parked; worker-%s; worker-3 is late%n", parked,
                 interrupt ? "1 is interrupted" : "2 gives up after " + giveUp + " ms");
         if (interrupt) {
             Pace.pause(500, speed);
@@ -260,6 +253,12 @@ class BarrierBreak {
         System.out.println("  isBroken(): " + barrier.isBroken());
         return List.of(ended);
     }
+
+    static int parked(CyclicBarrier barrier, int n, long patience) throws Exception {
+        for (long ms = 0; barrier.getNumberWaiting() < n; ms++, Thread.sleep(1))
+            if (ms > patience) throw new TimeoutException(n + " not parked in time");
+        return barrier.getNumberWaiting();
+    }
 }
 
 // %% [run]
@@ -271,11 +270,14 @@ class BarrierBreak {
 //
 // A `CyclicBarrier` has the same number of parties all its life. A `Phaser` is a
 // reusable barrier whose parties can change: `register()` adds one, and
-// `arriveAndDeregister()` arrives one last time and leaves. Its `onAdvance(phase,
-// registeredParties)` plays the barrier action, and returning `true` ends the phaser.
-// Here worker 3 has only two rounds of work. With a `CyclicBarrier(4)` the other three
-// would wait for it in round 3 until a timeout broke the barrier; the phaser goes on.
-// (One thread that waits, once, for others to finish needs a `CountDownLatch`: `event`.)
+// `arriveAndDeregister()` arrives one last time and leaves, without waiting. Its
+// `onAdvance(phase, registeredParties)` plays the barrier action; `true` ends the phaser.
+// `arriveAndAwaitAdvance()` has no timeout, so the workers call `arrive()`, which returns
+// the phase they arrived in, then `awaitAdvanceInterruptibly(phase, timeout, unit)`.
+// Worker 3 has only two rounds of work: its `arriveAndDeregister()` is its arrival in
+// round 2, so round 2 already ends with 3 registered. A `CyclicBarrier(4)` would hold the
+// other three in round 3 until a timeout broke it; the phaser goes on. (One thread
+// waiting once for n others fits a `CountDownLatch(n)`: see the `event` lesson.)
 
 // %%
 class PhaserLeave {
@@ -293,12 +295,11 @@ class PhaserLeave {
             for (int r = 0; r < 3; r++) {
                 Pace.pause(ThreadLocalRandom.current().nextLong(100, 500), speed);
                 if (me == 3 && r == 1) {
-                    System.out.printf("  worker-3 leaves after round %d%n", r + 1);
+                    System.out.printf("  worker-3 arrives for round %d, leaves%n", r + 1);
                     phaser.arriveAndDeregister();
                     return;
                 }
-                phaser.awaitAdvanceInterruptibly(phaser.arrive(), patience,
-                        TimeUnit.MILLISECONDS);
+                phaser.awaitAdvanceInterruptibly(phaser.arrive(), patience, MILLISECONDS);
             }
         }), speed);
         return registered;
@@ -313,9 +314,8 @@ class PhaserLeave {
 //
 // - **Fewer threads than parties never trips.** Four parties submitted to a pool of
 //   three threads wait forever: the fourth never gets a thread. Wait with a timeout.
-// - **Breaking is for everyone, and it lasts.** Catch `BrokenBarrierException` and
-//   decide what the whole group does: another `await()` only throws again. `reset()`
-//   mends the barrier but breaks any wait in progress; a new barrier is simpler.
+// - **Breaking is for everyone, and it lasts.** Another `await()` only throws again;
+//   `reset()` mends it but breaks any wait in progress: a new barrier is simpler.
 // - **The barrier action runs while every other party waits.** Keep it short. If it
 //   throws, the exception goes up in the last party and the barrier breaks.
 // - **A `Phaser` timeout breaks nothing.** `awaitAdvanceInterruptibly` throws
@@ -329,22 +329,23 @@ class PhaserLeave {
 // | `barrier.wait()`, `wait(timeout=2)` | `await()`, `await(2, SECONDS)` |
 // | `BrokenBarrierError` | `BrokenBarrierException` (checked) |
 // | `random.uniform(1, 3)`, `time.sleep(t)` | `ThreadLocalRandom`, `Thread.sleep(ms)` |
-// | `reset()`, `abort()` | `reset()`; no `abort()` (interrupt a waiting party) |
+// | `reset()`, `abort()` | `reset()`; no `abort()` (see below) |
 //
-// Python's `wait()` returns a number from 0 to parties − 1, different for each thread;
-// CPython counts up: 0 to the first to arrive, parties − 1 to the last, which runs the
-// action. Java's `await()` counts down: `getParties() - 1` to the first to arrive, 0 to
-// the last, which runs the action. A Python party whose own wait times out gets
-// `BrokenBarrierError` like the others; in Java it gets `TimeoutException`.
+// Python's `wait()` gives each thread a different number from 0 to parties − 1; CPython
+// counts up, 0 to the first to arrive. Java's `await()` counts down: `getParties() - 1`
+// to the first, 0 to the last, which runs the action. A Python party whose own wait
+// times out gets `BrokenBarrierError` like the others; Java's gets `TimeoutException`.
+// Python's `abort()` breaks the barrier for waiting and future parties; Java has none:
+// interrupting a waiting party (or one that times out) breaks it for the others.
 //
 // ## Try it
 //
-// - Run `jbang barrier rounds` a few times: who arrives when is down to timing, but each
-//   round's indexes read 3, 2, 1, 0, and the 0 goes to the worker that ran the action.
+// - Run `jbang barrier rounds` a few times: who arrives when is down to timing, so the
+//   3, 2, 1 and 0 move between workers, but the 0 is always the action's worker.
 // - In `PhaserLeave.run`, make worker 3 leave at `r == 0`: three parties are
 //   registered from round 1 on.
-// - In `EveryRound.run`, make it `new Rounds(3, false, true)`, with no barrier: the
-//   action never runs, and the last line says `false`.
+// - In `EveryRound.run`, make it `new Rounds(3, false, true)`: no barrier, no action, no
+//   `await()` (its lines show only 0s), and the last line says `false`.
 //
 // ## Summary
 //
@@ -353,8 +354,8 @@ class PhaserLeave {
 //
 // Without a barrier, a worker that finishes early runs into the next phase and reads
 // unfinished work, silently. One timeout or one interrupt breaks the barrier for every
-// party, with `BrokenBarrierException`. Java's arrival index counts down where Python's
-// counts up. When parties come and go between rounds, use a `Phaser`.
+// other party, which gets `BrokenBarrierException`. Java's arrival index counts down
+// where CPython's counts up. When parties come and go between rounds, use a `Phaser`.
 
 // %% [main]
 class barrier {  // the entry point, script only: `jbang barrier --help`

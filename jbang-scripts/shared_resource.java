@@ -241,12 +241,12 @@ class Escape {
                 int current = guard.data().get("count");
                 System.out.println("holder: holds the guard, reads count = " + current);
                 holderHasRead.countDown();
-                await(keptWritten);
+                await(keptWritten, 10_000);
                 guard.data().put("count", current + 1);
                 System.out.println("holder: writes count = " + (current + 1));
             }
         });
-        await(holderHasRead);
+        await(holderHasRead, 10_000);
         kept.put("count", 100);  // no lock held, and nothing checks
         System.out.println("caller: kept.put(\"count\", 100) accepted, no lock held");
         keptWritten.countDown();
@@ -266,10 +266,11 @@ class Escape {
         return kept.get("count");
     }
 
-    static void await(CountDownLatch latch) {
+    /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
+    static void await(CountDownLatch latch, long limitMillis) {
         try {
-            if (!latch.await(10, TimeUnit.SECONDS)) {
-                throw new IllegalStateException("a step never happened");
+            if (!latch.await(limitMillis, TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("no step within " + limitMillis + " ms");
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

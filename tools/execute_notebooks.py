@@ -1,12 +1,14 @@
 """Executes notebooks on the Java kernel registered as `java`; a cell that fails fails the run.
 
 Usage: execute_notebooks.py [--in-place] [NOTEBOOK...]   (default: every lesson notebook)
-Without --in-place the executed copies are thrown away (make test only proves they run);
-with it they are saved with their outputs (make notebooks).
+Without --in-place the executed copies are thrown away (make test only proves they run),
+two notebooks at a time; with it they are saved with their outputs (make notebooks), one
+at a time, so that the outputs readers see come from a run with the machine to itself.
 Each notebook gets a fresh kernel, started in the notebook's folder as Jupyter does.
 """
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import nbformat
@@ -81,24 +83,31 @@ def coalesce_streams(nb) -> None:
         cell.outputs = merged
 
 
+def run_one(path: Path, in_place: bool) -> bool:
+    """Executes one notebook, prints one line about it; True if it ran cleanly."""
+    started = time.monotonic()
+    try:
+        nb = execute(path)
+    except Exception as e:  # a failing cell, a timeout, or a kernel that never answered
+        print(f"  {path.name}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
+        ok = False
+    else:
+        if in_place:
+            coalesce_streams(nb)
+            nbformat.write(nb, path)
+        ok = True
+    print(f"{path.name:32} {'ok' if ok else 'FAILED':7} {time.monotonic() - started:5.1f}s",
+          flush=True)
+    return ok
+
+
 def main(args: list[str]) -> int:
     in_place = "--in-place" in args
     paths = [Path(a) for a in args if a != "--in-place"] or sorted(
         p for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb") if p.name != "00_index.ipynb")
-    failures = 0
-    for path in paths:
-        started = time.monotonic()
-        try:
-            nb = execute(path)
-            status = "ok"
-        except Exception as e:  # a failing cell, a timeout, or a kernel that never answered
-            status, failures = "FAILED", failures + 1
-            print(f"  {path.name}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
-        else:
-            if in_place:
-                coalesce_streams(nb)
-                nbformat.write(nb, path)
-        print(f"{path.name:32} {status:7} {time.monotonic() - started:5.1f}s", flush=True)
+    with ThreadPoolExecutor(max_workers=1 if in_place else 2) as pool:
+        results = list(pool.map(lambda path: run_one(path, in_place), paths))
+    failures = results.count(False)
     print(f"notebooks: {len(paths) - failures} passed, {failures} failed")
     return 1 if failures else 0
 

@@ -22,6 +22,7 @@ MAX_ENTRY_LINES = 40      # the [main] cell
 MAX_DIAGRAM_WIDTH = 1000  # CSS pixels: wider ones get scaled down in a GitHub column
 MAX_PARTICIPANTS = 5
 ENTRY_TEMPLATE = ROOT / "tools" / "entry-point.java"
+SHARED_HELPERS = ROOT / "tools" / "shared-helpers.java"
 
 
 def in_v2_format(lesson: Lesson) -> bool:
@@ -38,7 +39,7 @@ def problems(all_lessons: list[Lesson], notebooks: dict) -> list[str]:
         found += headings_visible(lesson, notebooks[lesson.notebook])
         if in_v2_format(lesson):
             found += format_rules(lesson) + entry_point(lesson) + budget(lesson)
-            found += output_widths(lesson) + diagram_rules(lesson)
+            found += output_widths(lesson) + diagram_rules(lesson) + shared_helpers(lesson)
     index = ROOT / "notebooks" / "00_index.ipynb"
     return found + notebook_current(index, notebooks[index], executed=False)
 
@@ -216,6 +217,32 @@ def entry_point(lesson: Lesson) -> list[str]:
     if not re.match(rf"(public )?class {lesson.slug} ", text):
         found.append(f"{where}:{mains[0].line}: the entry point must be 'class {lesson.slug}'")
     return found
+
+
+def java_blocks(text: str) -> dict[str, str]:
+    """Each helper of tools/shared-helpers.java found in `text`, by its first code line:
+    the block from its doc comment to the closing brace at its own indentation."""
+    found = {}
+    lines = text.splitlines()
+    for n, line in enumerate(lines):
+        m = re.match(r"( *)(static void await\(CountDownLatch|record ChildJvm\()", line)
+        if not m:
+            continue
+        indent, start = m.group(1), n
+        while start > 0 and lines[start - 1].strip().startswith(("/**", "*", "*/")):
+            start -= 1
+        end = next(k for k in range(n + 1, len(lines)) if lines[k] == indent + "}")
+        found[m.group(2)] = "\n".join(l[len(indent):] for l in lines[start:end + 1])
+    return found
+
+
+def shared_helpers(lesson: Lesson) -> list[str]:
+    """A lesson's timed wait and child-JVM launcher are exactly the shared shapes."""
+    want = java_blocks(SHARED_HELPERS.read_text(encoding="utf-8"))
+    return [f"{rel(lesson.script)}: its `{name.split('(')[0].strip()}` differs from "
+            f"{rel(SHARED_HELPERS)} (one shape in every lesson)"
+            for name, block in java_blocks(lesson.script.read_text(encoding="utf-8")).items()
+            if block != want[name]]
 
 
 def budget(lesson: Lesson) -> list[str]:

@@ -1,297 +1,269 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotSame;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Function;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
+import org.jetbrains.lincheck.datastructures.ModelCheckingOptions;
+import org.jetbrains.lincheck.datastructures.Operation;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.junit.jupiter.params.provider.ValueSource;
+import support.Scripts;
 import support.Threads;
 
 /** What the `race_conditions` lesson claims, proven. */
 class RaceConditionsTest {
 
-    static Stream<Arguments> safeTallies() {
-        return TallyKind.ALL.stream()
-                .filter(k -> !(k.create() instanceof GetThenPutTally))
-                .map(k -> Arguments.of(k.name(), k.factory()));
+    static Stream<Arguments> fixes() {
+        return Stream.<Supplier<WordTally>>of(LockedTally::new, MergeTally::new,
+                        ComputeTally::new, AdderTally::new)
+                .map(fix -> Arguments.of(fix.get().getClass().getSimpleName(), fix));
     }
 
-    static Stream<Arguments> agreeingLockTables() {
-        Function<Runnable, PerKeyLocks> putIfAbsent = PutIfAbsentLocks::new;
-        Function<Runnable, PerKeyLocks> computeIfAbsent = ComputeIfAbsentLocks::new;
-        return Stream.of(Arguments.of("putIfAbsent", putIfAbsent),
-                Arguments.of("computeIfAbsent", computeIfAbsent));
-    }
-
-    // --- check-then-act on a ConcurrentHashMap, forced to lose ---
+    // --- check-then-act, forced to lose ---
 
     @Test
     @Timeout(10)
-    void getThenPutLosesAnAddWhenBothThreadsSeeTheWordAbsent() throws Exception {
-        var bothHaveChecked = new CyclicBarrier(2);
-        var tally = new GetThenPutTally(() -> await(bothHaveChecked));
-
-        startAndJoin(() -> tally.add("the"), () -> tally.add("the"));
-
-        assertEquals(1, tally.count("the"), "two adds, one lost");
-        assertEquals(1, tally.total());
+    void getThenPutLosesAnAddWhenAThreadIsHeldBetweenItsGetAndPut() throws Exception {
+        assertEquals(1, loseOneAdd(0), "two adds of an absent word, count 1");
+        assertEquals(6, loseOneAdd(5), "two adds of a word counted 5 times, count 6");
     }
 
-    @Test
-    @Timeout(10)
-    void getThenPutLosesAnAddOnAWordThatIsAlreadyCounted() throws Exception {
-        var bothHaveChecked = new CyclicBarrier(2);
-        var tally = new GetThenPutTally(() -> {
-            boolean racer = Thread.currentThread().getName().startsWith("racer");
-            if (racer) await(bothHaveChecked);
+    /** Adds "the" `before` times, then twice from two threads, the first held in the seam. */
+    private static long loseOneAdd(int before) throws Exception {
+        var firstHasChecked = new CountDownLatch(1);
+        var secondIsDone = new CountDownLatch(1);
+        var tally = new GetThenPutTally(seen -> {
+            if (Thread.currentThread().getName().equals("first")) {
+                firstHasChecked.countDown();
+                Threads.await(secondIsDone);  // hold "first" between its get and its put
+            }
         });
-        for (int i = 0; i < 5; i++) tally.add("the");  // this thread: no pause
-
-        startAndJoin(() -> tally.add("the"), () -> tally.add("the"));
-
-        assertEquals(6, tally.count("the"), "5 + 2 adds, one lost");
+        for (int i = 0; i < before; i++) tally.add("the");
+        Thread first = Thread.ofPlatform().name("first").start(() -> tally.add("the"));
+        Threads.await(firstHasChecked);
+        Thread second = Thread.ofPlatform().name("second").start(() -> {
+            tally.add("the");
+            secondIsDone.countDown();
+        });
+        Threads.joinAll(List.of(first, second));
+        return tally.count("the");
     }
 
     @Test
     @Timeout(10)
-    void slowMotionReplayEndsWithOneAddLost() throws Exception {
-        assertEquals(1, TallyReplay.replayBroken());
+    void slowMotionReplayEndsWithOneAddLostEveryTime() throws Exception {
+        assertEquals(1, TallyReplay.replay(0));
     }
 
-    // --- the fixes: no gap to lose an add in ---
+    /**
+     * Lincheck runs a few adds and counts on one tally from two or three threads, trying
+     * their interleavings one by one, and fails when a result could not have come from
+     * any order of the operations done one at a time (the tally is not linearizable).
+     */
+    abstract static class TallyModel {
+        private final WordTally tally;
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("safeTallies")
-    @Timeout(10)
-    void safeTallyCountsBothAddsWhenThreadsArriveTogether(
-            String name, Function<Runnable, WordTally> factory) throws Exception {
-        assertEquals(2, TallyReplay.twoAdds(factory));
+        TallyModel(WordTally tally) { this.tally = tally; }
+
+        @Operation
+        public void addThe() { tally.add("the"); }
+
+        @Operation
+        public void addFox() { tally.add("fox"); }
+
+        @Operation
+        public long countThe() { return tally.count("the"); }
+    }
+
+    public static class GetThenPut extends TallyModel {
+        public GetThenPut() { super(new GetThenPutTally()); }
+    }
+
+    public static class Locked extends TallyModel {
+        public Locked() { super(new LockedTally()); }
+    }
+
+    public static class Merge extends TallyModel {
+        public Merge() { super(new MergeTally()); }
+    }
+
+    public static class Compute extends TallyModel {
+        public Compute() { super(new ComputeTally()); }
+    }
+
+    public static class Adder extends TallyModel {
+        public Adder() { super(new AdderTally()); }
+    }
+
+    private static ModelCheckingOptions options() {
+        return new ModelCheckingOptions().iterations(4).invocationsPerIteration(200)
+                .threads(2).actorsPerThread(3);
+    }
+
+    @Test
+    @Timeout(120)
+    void getThenPutFailsModelChecking() {
+        var failure = assertThrows(AssertionError.class,  // the first failure is enough
+                () -> options().minimizeFailedScenario(false).check(GetThenPut.class));
+        assertTrue(failure.getMessage().contains("Invalid execution results"),
+                failure.getMessage());
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("safeTallies")
+    @ValueSource(classes = {Locked.class, Merge.class, Compute.class, Adder.class})
+    @Timeout(120)
+    void fixPassesModelChecking(Class<? extends TallyModel> model) {
+        options().check(model);
+    }
+
+    // --- the fixes, under stress ---
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("fixes")
     @Timeout(60)
-    void safeTallyIsExactOnAFewHotWordsUnderStress(
-            String name, Function<Runnable, WordTally> factory) throws Exception {
-        int threads = 8;
-        int rounds = 25_000;
-        WordTally tally = TallyRace.run(factory.apply(() -> { }), threads, rounds);
-
-        assertEquals(TallyRace.expected(threads, rounds), tally.total());
-        assertEquals(2L * threads * rounds, tally.count("the"));
-        assertEquals((long) threads * rounds, tally.count("fox"));
+    void fixIsExactOnAFewHotWords(String name, Supplier<WordTally> fix) throws Exception {
+        WordTally tally = fix.get();
+        assertEquals(TallyRace.WORDS, TallyRace.run(tally));
+        assertEquals(2L * TallyRace.THREADS * TallyRace.ROUNDS, tally.count("the"));
     }
 
     @ParameterizedTest(name = "{0}")
-    @MethodSource("safeTallies")
+    @MethodSource("fixes")
     @Timeout(60)
-    void safeTallyIsExactOnManyWordsUnderStress(
-            String name, Function<Runnable, WordTally> factory) throws Exception {
-        int threads = 8;
-        int words = 2_000;
-        int rounds = 30;
-        WordTally tally = factory.apply(() -> { });
-        var start = new CyclicBarrier(threads);
+    void fixIsExactOnManyWords(String name, Supplier<WordTally> fix) throws Exception {
+        int threads = 4, words = 2_000, rounds = 20;  // bins shared, the table resized
+        WordTally tally = fix.get();
+        var go = new CountDownLatch(1);
         var workers = new ArrayList<Thread>();
         for (int t = 0; t < threads; t++) {
             int offset = t * words / threads;  // each thread starts at a different word
             workers.add(Thread.ofPlatform().name("stress-" + t).start(() -> {
-                await(start);
+                Threads.await(go);
                 for (int r = 0; r < rounds; r++) {
                     for (int w = 0; w < words; w++) tally.add("w" + (offset + w) % words);
                 }
             }));
         }
+        go.countDown();
         Threads.joinAll(workers);
-
         for (int w = 0; w < words; w++) {
             assertEquals((long) threads * rounds, tally.count("w" + w), "w" + w);
         }
-        assertEquals((long) threads * rounds * words, tally.total());
-    }
-
-    // --- create if absent: one lock per key ---
-
-    @Test
-    @Timeout(10)
-    void checkThenActHandsTwoThreadsTwoDifferentLocksForOneKey() throws Exception {
-        var bothHaveChecked = new CyclicBarrier(2);
-        var table = new CheckThenActLocks(() -> await(bothHaveChecked));
-        var got = new ReentrantLock[2];
-
-        startAndJoin(() -> got[0] = table.lockFor("k"),
-                () -> got[1] = table.lockFor("k"));
-
-        assertEquals(2, table.created.get());
-        assertNotSame(got[0], got[1]);
-        assertTrue(got[0].tryLock(), "A's lock is free");
-        assertTrue(got[1].tryLock(), "and so is B's: 'the' lock of k excludes nothing");
-        got[0].unlock();
-        got[1].unlock();
-        assertTrue(table.locks.get("k") == got[0] ^ table.locks.get("k") == got[1],
-                "the map keeps only one of them");
     }
 
     @Test
-    @Timeout(10)
-    void putIfAbsentCreatesTwoLocksButBothThreadsGetTheOneInTheMap() throws Exception {
-        var result = PerKeyLocksReplay.twoCallers(PutIfAbsentLocks::new);
-
-        assertEquals(2, result.created(), "the loser's candidate was made for nothing");
-        assertTrue(result.sameLock());
-    }
-
-    @Test
-    @Timeout(10)
-    void computeIfAbsentCreatesOneLockWhenThreadsArriveTogether() throws Exception {
-        var result = PerKeyLocksReplay.twoCallers(ComputeIfAbsentLocks::new);
-
-        assertEquals(1, result.created());
-        assertTrue(result.sameLock());
-    }
-
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("agreeingLockTables")
-    @Timeout(60)
-    void everyThreadGetsTheSameLockForEachKeyUnderStress(
-            String name, Function<Runnable, PerKeyLocks> factory) throws Exception {
-        int threads = 8;
-        int keys = 5_000;
-        PerKeyLocks table = factory.apply(() -> { });
-        var got = new ReentrantLock[threads][keys];
-        var start = new CyclicBarrier(threads);
-        var workers = new ArrayList<Thread>();
-        for (int t = 0; t < threads; t++) {
-            int me = t;
-            workers.add(Thread.ofPlatform().name("asker-" + t).start(() -> {
-                await(start);
-                for (int k = 0; k < keys; k++) got[me][k] = table.lockFor("key-" + k);
-            }));
-        }
-        Threads.joinAll(workers);
-
-        for (int k = 0; k < keys; k++) {
-            for (int t = 0; t < threads; t++) {
-                assertSame(table.locks.get("key-" + k), got[t][k], "key-" + k);
-            }
-        }
-        if (table instanceof ComputeIfAbsentLocks) {
-            assertEquals(keys, table.created.get(), "computeIfAbsent: one lock per key");
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void fixesSectionCountsEveryWordWithEveryFix() throws Exception {
+        var run = Scripts.compiled("race_conditions", "fixes");
+        assertEquals(0, run.exitCode(), run.stderr());
+        for (String fix : List.of("LockedTally", "MergeTally", "ComputeTally", "AdderTally")) {
+            assertTrue(run.stdout().lines().anyMatch(l -> l.startsWith(fix + " ")
+                    && l.endsWith("counted 360,000 of 360,000")), fix + ":\n" + run.stdout());
         }
     }
 
-    // --- visibility: in a child JVM, which the test can kill ---
+    // --- what the map's methods lock (JDK 25's ConcurrentHashMap) ---
+    // "Aa" and "BB" have the same hashCode, so they share a bin, "Aa" first.
 
-    @Test
-    @Timeout(180)
-    void volatileFlagStopsTheCompiledSpinnerAndItsJvmExits() throws Exception {
-        StaleFlag.Outcome o = StaleFlag.run(StaleFlag.Flag.VOLATILE, 30_000);
-
-        assertTrue(o.stopped(), "join returned: the write was seen");
-        assertTrue(o.jvmExited());
-    }
-
-    /**
-     * The compiled loop never sees the plain write. This is JIT behaviour, not a
-     * promise of the Java Memory Model; the child is set up (warm-up, synchronous
-     * compilation, write only once the spinner is inside the loop) so that HotSpot's
-     * C2 hoists the read every time.
-     */
-    @Test
-    @Timeout(180)
-    void plainFlagIsNeverSeenByTheCompiledSpinnerAndItsJvmCannotExit() throws Exception {
-        StaleFlag.Outcome o = StaleFlag.run(StaleFlag.Flag.PLAIN, 500);
-
-        assertFalse(o.stopped(), "still spinning at the end of the wait");
-        assertFalse(o.jvmExited(), "a non-daemon thread still spinning keeps the JVM up");
+    /** Runs `compute(key)` in a thread that holds the key's bin until `release` opens. */
+    private static Thread holdBin(ConcurrentHashMap<String, LongAdder> map, String key,
+                                  CountDownLatch holding, CountDownLatch release) {
+        Thread holder = Thread.ofPlatform().name("holder").start(() ->
+                map.compute(key, (k, v) -> {
+                    holding.countDown();
+                    Threads.await(release);  // the bin stays locked meanwhile
+                    return v;
+                }));
+        Threads.await(holding);
+        return holder;
     }
 
     @Test
-    @Timeout(180)
-    void demoReportsAVerdictForEveryRun() throws Exception {
-        String out = captureOut(() -> StaleFlag.demo(1, 300));
-
-        assertTrue(out.contains("1    plain     still running at"), out);
-        assertTrue(out.contains("1    volatile  stopped after"), out);
-        assertTrue(out.contains("plain flag: still running in 1 of 1 runs;"
-                + " volatile flag: stopped in 1 of 1 runs"), out);
-    }
-
-    // --- the command line ---
-
-    @Test
-    void optionsHaveDefaultsAndSpeedShortensThePatience() {
-        assertEquals(new race_conditions.Options(4, 10_000, 3, 1_000, 1.0),
-                race_conditions.parse());
-        assertEquals(8, race_conditions.parse("--threads", "8").threads());
-        assertEquals(500, race_conditions.parse("--speed", "2").patience());
-        assertEquals(100, race_conditions.parse("--speed", "20").patience(), "floor");
-        assertEquals(4_000, race_conditions.parse("--speed", "0.25").patience());
-        assertNull(race_conditions.parse("--runs", "2", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--rounds wants a positive whole number, got '0'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> race_conditions.parse("--rounds", "0")).getMessage());
-        assertEquals("unknown argument '--bogus'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> race_conditions.parse("--bogus", "1")).getMessage());
-        assertEquals("--patience needs a value",
-                assertThrows(IllegalArgumentException.class,
-                        () -> race_conditions.parse("--patience")).getMessage());
-        assertEquals("--speed wants a positive number, got 'fast'",
-                assertThrows(IllegalArgumentException.class,
-                        () -> race_conditions.parse("--speed", "fast")).getMessage());
-    }
-
-    // --- helpers ---
-
-    interface ThrowingRunnable {
-        void run() throws Exception;
-    }
-
-    private static void startAndJoin(Runnable a, Runnable b) throws Exception {
-        Threads.joinAll(List.of(
-                Thread.ofPlatform().name("racer-A").start(a),
-                Thread.ofPlatform().name("racer-B").start(b)));
-    }
-
-    private static void await(CyclicBarrier barrier) {
+    @Timeout(30)  // if it waited for the bin, joinAll would fail after 10 s
+    void computeIfAbsentOnAKeyFirstInItsBinTakesNoLock() throws Exception {
+        var map = new ConcurrentHashMap<String, LongAdder>();
+        LongAdder aa = map.computeIfAbsent("Aa", k -> new LongAdder());
+        var holding = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        Thread holder = holdBin(map, "Aa", holding, release);
         try {
-            barrier.await(Threads.LONG.toSeconds(), TimeUnit.SECONDS);
-        } catch (Exception e) {
-            if (e instanceof InterruptedException) Thread.currentThread().interrupt();
-            throw new AssertionError("barrier never opened", e);
-        }
-    }
-
-    private static String captureOut(ThrowingRunnable body) throws Exception {
-        PrintStream original = System.out;
-        var buffer = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(buffer, true, StandardCharsets.UTF_8));
-        try {
-            body.run();
+            var got = new LongAdder[1];
+            Thread asker = Thread.ofPlatform().name("asker").start(
+                    () -> got[0] = map.computeIfAbsent("Aa", k -> new LongAdder()));
+            Threads.joinAll(List.of(asker));  // finished while the bin is locked
+            assertSame(aa, got[0]);
         } finally {
-            System.setOut(original);
+            release.countDown();
+            Threads.joinAll(List.of(holder));
         }
-        return buffer.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    @Timeout(10)
+    void computeIfAbsentOnAKeyBehindAnotherInItsBinWaitsForTheBinLock() throws Exception {
+        var map = new ConcurrentHashMap<String, LongAdder>();
+        map.computeIfAbsent("Aa", k -> new LongAdder());
+        LongAdder bb = map.computeIfAbsent("BB", k -> new LongAdder());
+        assertEquals("Aa".hashCode(), "BB".hashCode());
+        var holding = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        Thread holder = holdBin(map, "Aa", holding, release);
+        var got = new LongAdder[1];
+        Thread asker = Thread.ofPlatform().name("asker").start(
+                () -> got[0] = map.computeIfAbsent("BB", k -> new LongAdder()));
+        try {
+            Threads.awaitBlocked(asker);
+            assertEquals(Thread.State.BLOCKED, asker.getState(), "waits for the bin");
+            assertSame(bb, map.get("BB"), "while get never locks");
+        } finally {
+            release.countDown();
+            Threads.joinAll(List.of(holder, asker));
+        }
+        assertSame(bb, got[0]);
+    }
+
+    @Test
+    @Timeout(10)
+    void mergeOnAPresentKeyWaitsForTheBinLock() throws Exception {
+        var map = new ConcurrentHashMap<String, LongAdder>();
+        map.computeIfAbsent("the", k -> new LongAdder());
+        var holding = new CountDownLatch(1);
+        var release = new CountDownLatch(1);
+        Thread holder = holdBin(map, "the", holding, release);
+        Thread merger = Thread.ofPlatform().name("merger").start(
+                () -> map.merge("the", new LongAdder(), (old, one) -> old));
+        try {
+            Threads.awaitBlocked(merger);
+            assertEquals(Thread.State.BLOCKED, merger.getState());
+        } finally {
+            release.countDown();
+            Threads.joinAll(List.of(holder, merger));
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void mergeIntoAnEmptyBinDoesNotCallTheFunction() {
+        var map = new ConcurrentHashMap<String, Long>();
+        var called = new AtomicBoolean();
+        assertEquals(1L, map.merge("the", 1L, (old, one) -> {
+            called.set(true);
+            return old + one;
+        }));
+        assertFalse(called.get(), "Long::sum is not called for an absent key");
+        assertEquals(2L, map.merge("the", 1L, Long::sum));
     }
 }
