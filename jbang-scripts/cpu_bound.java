@@ -4,16 +4,16 @@
 // %% [markdown]
 // # CPU-bound work: Java threads use every core, CPython threads take turns
 //
-// Work that only computes, such as counting primes, finishes sooner on two threads only
-// if two cores run them at the same time. CPython's GIL lets one thread run Python code
-// at a time, so its threads take turns; the JVM has no such lock. This lesson times one
-// prime count on CPython threads and on Java threads, and the cores each kept busy.
+// Work that only computes finishes sooner on two threads only if two cores run them at
+// once. CPython's GIL lets one thread at a time run Python bytecode, so its threads take
+// turns; the JVM has no such lock. We count primes on CPython threads and on Java
+// threads, and measure how many cores each kept busy.
 //
 // **You will learn**
-// - why CPython threads gain nothing on CPU-bound work, and how the GIL hands over
+// - why CPython threads never keep more than one core busy, and how the GIL is handed on
 // - to split CPU-bound work over one platform thread per core, or a parallel stream
 // - why more threads than cores, or virtual threads, add no cores
-// - to read a timing fairly: medians of several rounds, their spread, CPU time per thread
+// - to read a timing fairly: medians of several rounds, their spread, workers' CPU time
 
 // %%
 import java.io.*;
@@ -28,12 +28,12 @@ import java.util.stream.*;
 //
 // `isPrime` tries every odd divisor up to √n: arithmetic only, nothing shared. Each
 // thread counts one contiguous slice (`bound`); from ten million on, √n hardly changes,
-// so equal slices are equal work. A run records its wall time and the cores its workers
-// kept busy: their own CPU time (`ThreadMXBean` in Java, `time.thread_time()` in Python)
-// over the wall time, leaving out the rest of the process, such as the JIT. Each way runs
-// once per round, for five rounds; the table shows the median and the spread (min-max). A
-// speed-up is one thread's time over the way's time in the same round, so a busy moment
-// spoils one round, not the result.
+// so equal slices are equal work. A run records its wall time and its workers' busy
+// cores: their own CPU time (`ThreadMXBean` in Java, `time.thread_time()` in Python) over
+// the wall time, leaving out the rest of the process, such as the JIT compiler. Each way
+// runs once per round, for five rounds, printing each time as it comes in; the table
+// shows the median and the spread (min-max). A speed-up is one thread's time over the
+// way's time in the same round, so a busy moment spoils one round, not the result.
 
 // %%
 class Primes {
@@ -67,9 +67,21 @@ class Primes {
 record TimedRun(long primes, double seconds, double busy) { }  // busy: NaN if unknown
 
 class SpeedTable {
-    static void round(int round, int of, List<TimedRun> runs) {
-        var times = runs.stream().map(r -> "%.2f s".formatted(r.seconds())).toList();
-        System.out.printf("  round %d of %d: %s%n", round, of, String.join(", ", times));
+    /** Runs every way once per round, printing each time as it comes in. */
+    static List<List<TimedRun>> rounds(int rounds, List<Callable<TimedRun>> ways)
+            throws Exception {
+        var result = new ArrayList<List<TimedRun>>();
+        for (int round = 1; round <= rounds; round++) {
+            System.out.printf("  round %d of %d:", round, rounds);
+            var runs = new ArrayList<TimedRun>();
+            for (var way : ways) {  // each time at once, before the line is done:
+                runs.add(way.call());
+                System.out.printf("  %.2f s", runs.getLast().seconds()).flush();
+            }
+            System.out.println();
+            result.add(runs);
+        }
+        return result;
     }
 
     /** Per way: median (min-max) of its speed-up over way 0 and of its busy cores. */
@@ -103,26 +115,20 @@ class SpeedTable {
 // %% [markdown]
 // ## The naive version: CPython threads on CPU-bound work
 //
-// The seed's warning, measured: this Python program counts primes the same way in a
-// `python3` child process, each round on one `threading.Thread`, then on one per core. It
-// prints `sys.version` and whether the GIL is on (Python 3.13 added an optional
-// free-threaded build, PEP 703, without it). CPython runs this loop far more slowly than
-// the JIT, so it counts a twentieth of Java's range: compare each language with itself.
+// The seed's warning, measured: this Python program, run by `python3` in a child process,
+// counts primes the same way, each round on one `threading.Thread`, then on one per core,
+// after printing `sys.version` and whether the GIL is on. CPython is far slower than the
+// JIT here, so it counts a twentieth of Java's range: compare each language with itself.
 
 // %%
 class GilProgram {
     static final String SOURCE = """
-            import sys, threading, time
+            import math, sys, threading, time
 
-            def is_prime(n):
+            def is_prime(n):  # as isPrime: every odd divisor up to the square root
                 if n % 2 == 0:
                     return n == 2
-                d = 3
-                while d * d <= n:
-                    if n % d == 0:
-                        return False
-                    d += 2
-                return n > 1
+                return n > 1 and all(n % d for d in range(3, math.isqrt(n) + 1, 2))
 
             def count(lo, hi, results, i):  # worker i: its primes and its own CPU time
                 cpu = time.thread_time()
@@ -157,27 +163,27 @@ class GilProgram {
 class CPython {
     record Result(boolean gil, List<List<TimedRun>> rounds) { }
 
-    /** Runs GilProgram, printing each round as its lines come in. */
+    /** Runs GilProgram, printing each time as its line comes in. */
     static Result measure(String python, long numbers, int threads, int rounds)
-            throws IOException, InterruptedException {
+            throws Exception {
         Process child = new ProcessBuilder(python, "-c", GilProgram.SOURCE,
                 "" + Primes.FROM, "" + (Primes.FROM + numbers), "" + threads, "" + rounds)
                 .redirectErrorStream(true).start();
         var lines = new LinkedBlockingQueue<String>();
         Thread reader = Thread.ofPlatform().name("python-output").start(() -> {
-            child.inputReader().lines().forEach(lines::add);
+            try {
+                child.inputReader().lines().forEach(lines::add);
+            } catch (UncheckedIOException e) {  // closed by destroyForcibly() below
+            }
             lines.add("(python ended)");
         });
         try {
             String version = next(lines);  // "Python 3.11.2 (...) [...]; GIL on"
             if (!version.startsWith("Python ")) throw new IllegalStateException(version);
             System.out.println(version);
-            var result = new ArrayList<List<TimedRun>>();
-            for (int round = 1; round <= rounds; round++) {
-                result.add(List.of(parse(next(lines)), parse(next(lines))));
-                SpeedTable.round(round, rounds, result.getLast());
-            }
-            return new Result(version.endsWith("GIL on"), result);
+            Callable<TimedRun> run = () -> parse(next(lines));  // 1 thread, then threads
+            return new Result(version.endsWith("GIL on"),
+                    SpeedTable.rounds(rounds, List.of(run, run)));
         } finally {
             child.destroyForcibly().waitFor();  // it has ended already, unless it failed
             reader.join();
@@ -185,9 +191,8 @@ class CPython {
     }
 
     static String next(BlockingQueue<String> lines) throws InterruptedException {
-        String line = lines.poll(60, TimeUnit.SECONDS);  // one run takes seconds at most
-        if (line == null) throw new IllegalStateException("python silent for 60 s");
-        return line;
+        return Optional.ofNullable(lines.poll(60, TimeUnit.SECONDS))  // a run: seconds
+                .orElseThrow(() -> new IllegalStateException("python silent for 60 s"));
     }
 
     static TimedRun parse(String line) {  // "primes seconds busy"
@@ -203,8 +208,8 @@ class CPython {
             var result = measure(python, numbers, threads, rounds);
             SpeedTable.print(List.of("CPython, 1 thread", "CPython, %d threads"
                     .formatted(threads)), result.rounds());
-            if (!result.gil()) System.out.println("GIL off (a free-threaded build): "
-                    + "the GIL's limit does not apply here");
+            if (!result.gil()) System.out.println("GIL off: a free-threaded build, so "
+                    + "the GIL's one-core limit does not apply here");
         } catch (IOException e) {
             System.out.println(python + " not found: skipped");
         }
@@ -212,18 +217,20 @@ class CPython {
 }
 
 // %% [markdown]
-// The first line should name a CPython 3.x with the GIL on. Then read the busy cores:
-// CPython's workers never keep more than about one core busy, on a free or a loaded
-// machine, because only the thread holding the GIL runs bytecode (the tests assert under
-// 1.2 in every round). On a free machine the speed-up is about 1. On a loaded one, each
-// time depends on the share of the CPU the scheduler gave that run, so the speed-up, even
-// its median, may land well above or below 1: the GIL bounds the busy cores, not that.
+// The line under the heading names the interpreter: a CPython 3.x with the GIL on. (A
+// free-threaded build, PEP 703, may have it off; its threads do run in parallel, and the
+// section says the claim does not apply.) CPython's workers never keep more than about
+// one core busy, free machine or loaded, as only the thread holding the GIL runs bytecode
+// (the tests assert under 1.2 in every round). On a free machine the speed-up is about 1.
+// On a loaded one, each time depends on the CPU share its run got, and two threads taking
+// turns may win a larger share of a busy CPU than one, so the speed-up, even its median,
+// may land well above 1: the threads got more of one core, never a second one.
 //
 // The diagram shows the hand-over. A thread that wants the GIL waits; if the holder has
 // not let go within the switch interval (5 ms by default, `sys.getswitchinterval()`), the
-// waiter asks it to, and the holder drops it at its next check between bytecodes. The
-// threads interleave but never overlap. Blocking I/O and `time.sleep` release the GIL, so
-// Python threads do help I/O-bound work; for CPU-bound work Python uses processes.
+// waiter asks it to, and the holder drops it at its next check (a call, a loop's jump
+// back). The threads interleave, never overlap. Blocking I/O and `time.sleep` release the
+// GIL, so Python threads do help I/O-bound work; CPU-bound work takes processes.
 //
 // @diagram cpu_bound-gil-handoff
 
@@ -235,11 +242,10 @@ class CPython {
 //
 // The JVM has no GIL: Java threads run at the same time on different cores. `count`
 // starts one thread per slice and joins them all. Each worker counts into a local
-// variable and writes its own slot of `primes` once, at the end: the threads share
-// nothing while they work, and `join` makes every slot visible to the caller (JLS
-// 17.4.5). `getCurrentThreadCpuTime()` returns -1 on a virtual thread: "not measured". In
-// an application, use a fixed pool of `availableProcessors()` threads (`thread_pool`) or
-// a parallel stream: the common `ForkJoinPool` cuts the range into small tasks that idle
+// variable and writes its slot of `primes` once, at the end: the threads share nothing
+// while they work, and `join` makes every slot visible to the caller (JLS 17.4.5). In an
+// application, use a fixed pool of `availableProcessors()` threads (`thread_pool`) or a
+// parallel stream: the common `ForkJoinPool` cuts the range into small tasks that idle
 // workers steal (it has one worker fewer than the cores, as the caller helps).
 
 // %%
@@ -257,7 +263,7 @@ class JavaThreads {
             long lo = Primes.bound(Primes.FROM, to, i, threads);
             long hi = Primes.bound(Primes.FROM, to, i + 1, threads);
             workers.add(builder.start(() -> {
-                long before = mx.getCurrentThreadCpuTime();  // -1 on a virtual thread
+                long before = mx.getCurrentThreadCpuTime();  // virtual thread: -1
                 primes[me] = Primes.count(lo, hi);
                 cpu[me] = before < 0 ? -1 : mx.getCurrentThreadCpuTime() - before;
             }));
@@ -291,13 +297,7 @@ class JavaThreads {
         System.out.printf("Java %s, %d cores: primes in [%,d, %,d)%n", Runtime.version(),
                 n, Primes.FROM, to);
         Primes.count(Primes.FROM, Primes.FROM + 100_000);  // warm-up: the JIT compiles it
-        var results = new ArrayList<List<TimedRun>>();
-        for (int round = 1; round <= rounds; round++) {
-            var runs = new ArrayList<TimedRun>();
-            for (var way : ways.values()) runs.add(way.call());
-            results.add(runs);
-            SpeedTable.round(round, rounds, runs);
-        }
+        var results = SpeedTable.rounds(rounds, List.copyOf(ways.values()));
         SpeedTable.print(List.copyOf(ways.keySet()), results);
     }
 }
@@ -312,42 +312,42 @@ class JavaThreads {
 // JavaThreads.table(800_000, 5);
 
 // %% [markdown]
-// Read the busy cores of `1 platform thread` first: how much of one core this JVM got. On
-// a free two-core machine it is about 1, and two platform threads come close to a
-// speed-up of 2 with close to two cores busy (the parallel stream's speed-up, too), where
-// CPython's threads keep one. When other processes hold the cores, the line under the
-// table says so, and the speed-ups fall toward 1, or below: the threads are ready to run
-// at once, but no core is free.
-//
-// No row beats the core count except by noise. More platform threads than cores, or
-// virtual threads (whose carriers are as many as the cores), add no cores: their ranges
-// overlap that of one per core. Virtual threads help threads that wait, not compute.
+// Read the busy cores of `1 platform thread` first: the share of a core one thread got.
+// Every way does the same work in about the same CPU time, so in a round its speed-up is
+// about its busy cores over that share; and no way keeps more cores busy than the machine
+// has. On free cores, two platform threads (or the parallel stream) come near 2x, with
+// close to two cores busy where CPython's threads kept one; the tests check that two Java
+// threads pass 1.2 whenever other processes leave them two cores. On a loaded machine the
+// line under the table says so, and the speed-ups shrink toward 1 and scatter: threads
+// are ready at once, but no core is free. (`ThreadMXBean` gives a virtual thread no CPU
+// time, and the stream's pool workers are not asked: "not measured".)
 //
 // ## Pitfalls
 //
-// - **More threads than cores add no cores**, only stacks and switches. Size a CPU-bound
-//   pool to `availableProcessors()` (hardware threads; it honours a container's limit).
-// - **A computing virtual thread keeps its carrier.** The JVM does not preempt it, so
-//   long computations on virtual threads can keep waiting ones from running.
+// - **More threads than cores add no cores.** On free cores, twice as many platform
+//   threads, or virtual threads (their carriers are as many as the cores), do no better
+//   than one per core. On a loaded machine they may come out ahead if the scheduler gives
+//   more threads a larger share of a busy CPU, taken from other programs.
+// - **A computing virtual thread keeps its carrier**: the JVM does not preempt it. Long
+//   computations on virtual threads keep other virtual threads waiting for a carrier.
 // - **Uneven slices waste cores.** The slowest sets the wall time: cut many small tasks.
-// - **Sharing while computing serialises threads.** Count locally; combine at the end.
 //
 // ## From Python
 //
 // | Python (the seed) | Java |
 // |---|---|
 // | `threading.Thread` for CPU work: takes turns under the GIL | `Thread.ofPlatform()`, one per core: in parallel |
-// | `ProcessPoolExecutor`, `multiprocessing.Pool` | a pool of `availableProcessors()` threads, or a parallel stream |
+// | `ProcessPoolExecutor`, `multiprocessing.Pool` | a pool of `availableProcessors()` threads (it honours a container's CPU limit), or a parallel stream |
 // | `time.thread_time()` | `ThreadMXBean.getCurrentThreadCpuTime()` |
-// | `sys._is_gil_enabled()` (3.13+) | no GIL, in any JVM |
 // | `threading.Thread` for I/O-bound work | virtual threads (`virtual_threads`) |
 //
 // ## Try it
 //
-// - Run `taskset -c 0 jbang cpu_bound java` (Linux): on one core `availableProcessors()`
-//   is 1, and no row gets beyond about 1x. Threads need cores.
-// - Change `"python3"` in the entry point to a free-threaded `python3.13t` and run
-//   `jbang cpu_bound python`: the GIL is off, and on free cores its threads exceed one.
+// - Run `taskset -c 0 jbang cpu_bound java` (Linux): `availableProcessors()` is then 1,
+//   the table has 1 and 2 threads, and no row keeps more than one core busy.
+// - With a free-threaded CPython (`python3.13t`), put its name for `"python3"` in the
+//   entry point and run `jbang cpu_bound python`: GIL off, and on free cores its two
+//   threads keep more than one core busy.
 //
 // ## Summary
 //
@@ -356,8 +356,8 @@ class JavaThreads {
 // turns under the GIL.
 //
 // In Java, use one platform thread per core, a pool of that size or a parallel stream;
-// more threads, or virtual threads, add no cores. The workers' CPU time tells whether
-// they ran in parallel: under the GIL it stays at one core or less, whatever the load.
+// more threads, or virtual threads, add no cores. The workers' CPU time shows whether
+// they ran in parallel: under the GIL, at most about one core, whatever the load.
 
 // %% [main]
 class cpu_bound {  // the entry point, script only: `jbang cpu_bound --help`

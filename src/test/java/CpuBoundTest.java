@@ -1,19 +1,23 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.abort;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
+import java.io.PrintStream;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -23,7 +27,8 @@ import support.Scripts;
 /**
  * What the `cpu_bound` lesson claims, proven: every way counts exactly what one thread
  * counts; CPython's threads, with the GIL on, never keep more than about one core busy,
- * whatever the load; Java's two threads keep more than that busy when two cores are free.
+ * whatever the load; Java's two threads keep more than that busy whenever the other
+ * processes leave them two cores (measured, on Linux, from /proc/stat).
  */
 class CpuBoundTest {
     static final long FROM = Primes.FROM;
@@ -127,28 +132,72 @@ class CpuBoundTest {
         }
     }
 
-    /** Holds on a free machine; on a loaded one the JVM may never get two cores at once,
-     *  so it is skipped when the load average shows another core's worth of work. */
+    /** Cores used by every process on the machine (Linux: the first line of /proc/stat). */
+    record MachineTicks(long busy, long total) {
+        static final Path STAT = Path.of("/proc/stat");
+
+        static MachineTicks now() throws IOException {
+            String[] f = Files.readAllLines(STAT).getFirst().split("\\s+");
+            long total = 0;  // cpu user nice system idle iowait irq softirq steal (guest...)
+            for (int i = 1; i <= 8; i++) total += Long.parseLong(f[i]);
+            return new MachineTicks(total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total);
+        }
+
+        /** How many cores were busy on average since `before` (steal time included). */
+        double coresBusySince(MachineTicks before) {
+            return CORES * (double) (busy - before.busy) / Math.max(1, total - before.total);
+        }
+    }
+
+    /**
+     * Two Java threads computing keep more than ONE_CORE_BOUND cores busy as soon as the
+     * other processes leave them two cores. Each round measures what the rest of the
+     * machine used meanwhile (everything but the two workers, this JVM's other threads
+     * included): a round in which it used under OTHERS_FREE of a core must pass; when
+     * every round was crowded, the test is skipped and says how busy the machine was.
+     */
     @Test
     @Timeout(300)
-    void javaThreadsKeepMoreThanOneCoreBusyWhenTwoAreFree() throws Exception {
+    void javaThreadsKeepMoreThanOneCoreBusyWhenOtherProcessesLeaveThemTwo() throws Exception {
+        final double othersFree = 0.4;
         assumeTrue(CORES >= 2, "one core: nothing can run in parallel");
-        Primes.count(FROM, FROM + 100_000);  // warm-up
-        double best = 0;
-        for (int round = 0; round < 10 && best <= ONE_CORE_BOUND; round++) {
-            best = Math.max(best, JavaThreads.count(Thread.ofPlatform(), FROM + 400_000, 2)
-                    .busy());
+        assumeTrue(Files.isReadable(MachineTicks.STAT), "no /proc/stat: not Linux");
+        long cpus = Files.readAllLines(MachineTicks.STAT).stream()
+                .filter(l -> l.matches("cpu\\d+ .*")).count();
+        assumeTrue(cpus == CORES, cpus + " CPUs, " + CORES + " of them for this JVM");
+        Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
+        var crowded = new ArrayList<String>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            var before = MachineTicks.now();
+            var run = JavaThreads.count(Thread.ofPlatform(), FROM + 1_600_000, 2);
+            double others = MachineTicks.now().coresBusySince(before) - run.busy();
+            if (run.busy() > ONE_CORE_BOUND) return;  // two cores at once: the claim holds
+            assertTrue(others >= othersFree, "other processes used %.2f cores, yet 2 Java "
+                    .formatted(others) + "threads kept only %.2f busy".formatted(run.busy()));
+            crowded.add("%.2f".formatted(others));
         }
-        double load = ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
-        assumeTrue(best > ONE_CORE_BOUND || (load >= 0 && load < CORES - 1),
-                "a busy machine: load average %.1f on %d cores; 2 threads got %.2f cores"
-                        .formatted(load, CORES, best));
-        assertTrue(best > ONE_CORE_BOUND, "2 Java threads, at best, kept busy " + best);
+        abort("other processes used at least %.1f core in every round: %s"
+                .formatted(othersFree, crowded));
+    }
+
+    // ---- what the sections print ------------------------------------------------------
+
+    static String printedBy(Executable demo) throws Throwable {
+        var out = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(out, true));
+        try {
+            demo.execute();
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString();
     }
 
     @Test
     @Timeout(60)
-    void aFreeThreadedPythonIsReportedAsSuch() throws Exception {
+    void aFreeThreadedPythonIsReportedAsSuch() throws Throwable {
         Path fake = Files.createTempFile("python", ".sh");  // prints what python3.13t would
         try {
             Files.writeString(fake, """
@@ -159,14 +208,23 @@ class CpuBoundTest {
                     """);
             assertTrue(fake.toFile().setExecutable(true));
             var result = CPython.measure(fake.toString(), 2_000, 2, 1);
-            assertEquals(false, result.gil());
+            assertFalse(result.gil());
             assertEquals(new TimedRun(121, 0.052, 1.91), result.rounds().getFirst().get(1));
+
+            String printed = printedBy(() -> CPython.demo(fake.toString(), 2_000, 1));
+            assertTrue(printed.contains("GIL off: a free-threaded build, so the GIL's "
+                    + "one-core limit does not apply here"), printed);
         } finally {
             Files.delete(fake);
         }
     }
 
-    // ---- the sections -------------------------------------------------------------
+    @Test
+    @Timeout(30)
+    void aMissingPythonSkipsTheSection() throws Throwable {
+        String printed = printedBy(() -> CPython.demo("/no/such/python3", 2_000, 1));
+        assertTrue(printed.endsWith("/no/such/python3 not found: skipped\n"), printed);
+    }
 
     @Test
     @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
@@ -183,14 +241,11 @@ class CpuBoundTest {
                 "parallel stream ")) {
             assertTrue(lines.stream().anyMatch(l -> l.startsWith(way)), way + run.stdout());
         }
-        assertTrue(lines.stream().anyMatch(l -> l.matches(
-                "1 platform thread +1\\.00x \\(1\\.00-1\\.00\\) +\\d\\.\\d\\d \\(.*")),
-                run.stdout());
     }
 
     @Test
     @Timeout(90)
-    void pythonSectionNamesTheInterpreterAndCountsTheSamePrimes() throws Exception {
+    void pythonSectionNamesTheInterpreterAndCountsWhatJavaCounts() throws Exception {
         var run = Scripts.compiled("cpu_bound", "python", "--speed", "20");
         assertEquals(0, run.exitCode(), run.stderr());
         assumeTrue(!run.stdout().contains("python3 not found"), "no python3 here");
