@@ -315,12 +315,13 @@ class JavaThreads {
 // Read the busy cores of `1 platform thread` first: the share of a core one thread got.
 // Every way does the same work in about the same CPU time, so in a round its speed-up is
 // about its busy cores over that share; and no way keeps more cores busy than the machine
-// has. On free cores, two platform threads (or the parallel stream) come near 2x, with
-// close to two cores busy where CPython's threads kept one; the tests check that two Java
-// threads pass 1.2 whenever other processes leave them two cores. On a loaded machine the
-// line under the table says so, and the speed-ups shrink toward 1 and scatter: threads
-// are ready at once, but no core is free. (`ThreadMXBean` gives a virtual thread no CPU
-// time, and the stream's pool workers are not asked: "not measured".)
+// has. On free cores, two platform threads (or the stream) come near 2x, with close to
+// two cores busy where CPython's kept one. (The tests check that two Java threads pass
+// 1.2 when other processes leave them two cores, and that even on a busy machine they now
+// and then compute at the same instant, which CPython's never do.) On a loaded machine
+// the line under the table says so, and the speed-ups shrink toward 1 and scatter: no
+// core is free for the ready threads. Virtual threads (`ThreadMXBean` does not time them)
+// and the stream are "not measured".
 //
 // ## Pitfalls
 //
@@ -345,9 +346,8 @@ class JavaThreads {
 //
 // - Run `taskset -c 0 jbang cpu_bound java` (Linux): `availableProcessors()` is then 1,
 //   the table has 1 and 2 threads, and no row keeps more than one core busy.
-// - With a free-threaded CPython (`python3.13t`), put its name for `"python3"` in the
-//   entry point and run `jbang cpu_bound python`: GIL off, and on free cores its two
-//   threads keep more than one core busy.
+// - Put a free-threaded `python3.13t` for `"python3"` in the entry point and run `jbang
+//   cpu_bound python`: it says GIL off, and on free cores its threads pass one busy core.
 //
 // ## Summary
 //

@@ -8,12 +8,15 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -23,12 +26,14 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import support.Scripts;
+import support.Threads;
 
 /**
  * What the `cpu_bound` lesson claims, proven: every way counts exactly what one thread
  * counts; CPython's threads, with the GIL on, never keep more than about one core busy,
- * whatever the load; Java's two threads keep more than that busy whenever the other
- * processes leave them two cores (measured, on Linux, from /proc/stat).
+ * whatever the load, nor run at the same instant; Java's two threads keep more than
+ * that busy whenever the other processes leave them two cores (measured, on Linux, from
+ * /proc/stat), and run at the same instant even on a busy machine.
  */
 class CpuBoundTest {
     static final long FROM = Primes.FROM;
@@ -98,6 +103,7 @@ class CpuBoundTest {
     // ---- the table ----------------------------------------------------------------
 
     @Test
+    @Timeout(10)
     void spreadIsTheMedianThenTheMinimumAndMaximum() {
         assertEquals("2.00x (1.00-9.00)", SpeedTable.spread(Stream.of(9.0, 1.0, 2.0), "x"));
         assertEquals("2.50 (1.00-9.00)", SpeedTable.spread(Stream.of(3.0, 9.0, 1.0, 2.0), ""));
@@ -105,6 +111,7 @@ class CpuBoundTest {
     }
 
     @Test
+    @Timeout(10)
     void runsThatCountedDifferentPrimesAreRefused() {
         var round = List.of(new TimedRun(5, 1, 1), new TimedRun(4, 1, 1));
         assertThrows(IllegalStateException.class,
@@ -147,7 +154,19 @@ class CpuBoundTest {
         double coresBusySince(MachineTicks before) {
             return CORES * (double) (busy - before.busy) / Math.max(1, total - before.total);
         }
+
+        /** Skips a test on a machine where /proc/stat cannot say what else ran. */
+        static void assumeReadable() throws IOException {
+            assumeTrue(CORES >= 2, "one core: nothing can run in parallel");
+            assumeTrue(Files.isReadable(STAT), "no /proc/stat: not Linux");
+            long cpus = Files.readAllLines(STAT).stream()
+                    .filter(l -> l.matches("cpu\\d+ .*")).count();
+            assumeTrue(cpus == CORES, cpus + " CPUs, " + CORES + " of them for this JVM");
+        }
     }
+
+    /** In a round where the rest of the machine used less than this, two cores were free. */
+    static final double OTHERS_FREE = 0.4;
 
     /**
      * Two Java threads computing keep more than ONE_CORE_BOUND cores busy as soon as the
@@ -159,12 +178,7 @@ class CpuBoundTest {
     @Test
     @Timeout(300)
     void javaThreadsKeepMoreThanOneCoreBusyWhenOtherProcessesLeaveThemTwo() throws Exception {
-        final double othersFree = 0.4;
-        assumeTrue(CORES >= 2, "one core: nothing can run in parallel");
-        assumeTrue(Files.isReadable(MachineTicks.STAT), "no /proc/stat: not Linux");
-        long cpus = Files.readAllLines(MachineTicks.STAT).stream()
-                .filter(l -> l.matches("cpu\\d+ .*")).count();
-        assumeTrue(cpus == CORES, cpus + " CPUs, " + CORES + " of them for this JVM");
+        MachineTicks.assumeReadable();
         Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
         var crowded = new ArrayList<String>();
         long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
@@ -173,12 +187,173 @@ class CpuBoundTest {
             var run = JavaThreads.count(Thread.ofPlatform(), FROM + 1_600_000, 2);
             double others = MachineTicks.now().coresBusySince(before) - run.busy();
             if (run.busy() > ONE_CORE_BOUND) return;  // two cores at once: the claim holds
-            assertTrue(others >= othersFree, "other processes used %.2f cores, yet 2 Java "
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
                     .formatted(others) + "threads kept only %.2f busy".formatted(run.busy()));
             crowded.add("%.2f".formatted(others));
         }
         abort("other processes used at least %.1f core in every round: %s"
-                .formatted(othersFree, crowded));
+                .formatted(OTHERS_FREE, crowded));
+    }
+
+    // ---- at the same instant: CPU time in a few milliseconds of wall time -----------
+
+    /**
+     * A window of wall time short enough that even a busy scheduler now and then runs two
+     * workers at once for all of it. Two workers that used more than TOGETHER times this
+     * in CPU time within one such window ran on two CPUs at the same time: one CPU gives
+     * at most the window's length (Linux's thread CPU clock can run ahead of the wall
+     * clock by a tenth of a millisecond or so, far below the margin).
+     */
+    static final long WINDOW_NANOS = 2_000_000;
+    static final double TOGETHER = 1.5;
+    static volatile long sink;  // where the primes go, so that the JIT keeps the work
+
+    /** Counts primes in steps of tens of microseconds until `until` (nanoTime), after
+     *  each step noting the wall clock and the thread's own CPU clock: [wall, cpu, ...]. */
+    static long[] countUntil(long until, long from) {
+        var mx = ManagementFactory.getThreadMXBean();
+        long[] readings = new long[2 * 500_000];
+        int k = 0;
+        long primes = 0;
+        for (long n = from; k < readings.length; n += 50) {
+            primes += Primes.count(n, n + 50);
+            readings[k++] = System.nanoTime();
+            readings[k++] = mx.getCurrentThreadCpuTime();
+            if (readings[k - 2] >= until) break;
+        }
+        sink = primes;
+        return Arrays.copyOf(readings, k);
+    }
+
+    /**
+     * The most CPU time two workers used together in any window of `window` ns starting
+     * at one of a's readings, as a share of the window. Each worker counts only the CPU
+     * time between its first and last reading inside the window: never more than it used
+     * there. So a share over 1 (beyond the clocks' jitter) means two CPUs at once.
+     */
+    static double mostTogether(long[] a, long[] b, long window) {
+        double most = 0;
+        int aLast = 0, bFirst = 0, bLast = 0, na = a.length / 2, nb = b.length / 2;
+        for (int i = 0; i < na; i++) {  // readings are pairs: [2i] wall, [2i + 1] cpu
+            long from = a[2 * i], to = from + window;
+            aLast = Math.max(aLast, i);
+            while (aLast + 1 < na && a[2 * (aLast + 1)] <= to) aLast++;
+            while (bFirst < nb && b[2 * bFirst] < from) bFirst++;
+            bLast = Math.max(bLast, bFirst);
+            while (bLast + 1 < nb && b[2 * (bLast + 1)] <= to) bLast++;
+            long cpu = a[2 * aLast + 1] - a[2 * i + 1];
+            if (bFirst < nb && b[2 * bLast] <= to) cpu += b[2 * bLast + 1] - b[2 * bFirst + 1];
+            most = Math.max(most, (double) cpu / window);
+        }
+        return most;
+    }
+
+    static long cpuUsed(long[] readings) {
+        return readings[readings.length - 1] - readings[1];
+    }
+
+    @Test
+    @Timeout(10)
+    void mostTogetherCountsOnlyCpuTimeBetweenReadingsInsideTheWindow() {
+        long[] a = {0, 0, 5, 5, 10, 10, 20, 12};  // ran for all of [0, 10]
+        long[] b = {2, 100, 6, 104, 30, 110};      // ran for 4 of [2, 6]
+        assertEquals(1.4, mostTogether(a, b, 10), 1e-9);  // [0, 10]: 10 + 4
+        assertEquals(14.0 / 12, mostTogether(a, b, 12), 1e-9);  // b's next: at 30
+        assertEquals(0.0, mostTogether(new long[] {0, 0}, b, 1), 1e-9);
+    }
+
+    /**
+     * Even on a busy machine the scheduler now and then runs both workers at once for a
+     * whole window: rounds of three seconds go on for up to a minute, until one shows it.
+     * A round without it while other processes left two cores free fails the test.
+     */
+    @Test
+    @Timeout(180)
+    void javaThreadsRunAtTheSameInstantEvenOnABusyMachine() throws Exception {
+        MachineTicks.assumeReadable();
+        Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
+        var crowded = new ArrayList<String>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            var before = MachineTicks.now();
+            long start = System.nanoTime(), until = start + Duration.ofSeconds(3).toNanos();
+            var ran = new long[2][];
+            Threads.joinAll(List.of(
+                    Thread.ofPlatform().start(() -> ran[0] = countUntil(until, FROM)),
+                    Thread.ofPlatform().start(() -> ran[1] = countUntil(until, 2 * FROM))));
+            double workers = (cpuUsed(ran[0]) + cpuUsed(ran[1]))
+                    / (double) (System.nanoTime() - start);
+            double others = MachineTicks.now().coresBusySince(before) - workers;
+            double together = mostTogether(ran[0], ran[1], WINDOW_NANOS);
+            if (together > TOGETHER) return;  // two CPUs at once: in parallel
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
+                    .formatted(others) + "threads never ran 2 ms together");
+            crowded.add("%.2f (%.2f)".formatted(others, together));
+        }
+        abort("in a minute, 2 Java threads never ran 2 ms together; other processes used at "
+                + "least %.1f core in every round (the most together in 2 ms): %s"
+                .formatted(OTHERS_FREE, crowded));
+    }
+
+    /** The same readings in two CPython threads: prints "GIL on" or "GIL off", then
+     *  "worker wall cpu" after each step of each worker. */
+    static final String PYTHON_READINGS = """
+            import math, sys, threading, time
+
+            def count_until(until, n, readings):
+                wall = 0
+                while wall < until:
+                    all(n % d for d in range(3, math.isqrt(n) + 1, 2))  # tens of µs
+                    n += 1
+                    wall = time.perf_counter_ns()
+                    readings.append((wall, time.thread_time_ns()))
+
+            gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+            print("GIL", "on" if gil else "off")
+            until = time.perf_counter_ns() + int(sys.argv[1]) * 1_000_000_000
+            readings = [[], []]
+            workers = [threading.Thread(target=count_until,
+                                        args=(until, 1_000_001, readings[i]))
+                       for i in range(2)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            for i in range(2):
+                for wall, cpu in readings[i]:
+                    print(i, wall, cpu)
+            """;
+
+    /** The counterpart of the Java test, with the same readings and the same threshold:
+     *  under the GIL, two CPython threads never compute at the same instant. */
+    @Test
+    @Timeout(120)
+    void cpythonThreadsWithTheGilNeverRunAtTheSameInstant() throws Exception {
+        Process python;
+        try {
+            python = new ProcessBuilder("python3", "-c", PYTHON_READINGS, "6")
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            python = abort("no python3 here: " + e.getMessage());
+        }
+        List<String> lines;
+        try {
+            lines = python.inputReader().lines().toList();
+            assertEquals(0, python.waitFor(), String.join("\n", lines.subList(0, 1)));
+        } finally {
+            python.destroyForcibly().waitFor();
+        }
+        assumeTrue(lines.getFirst().equals("GIL on"), "a free-threaded Python: no GIL");
+        var readings = List.of(LongStream.builder(), LongStream.builder());
+        for (String line : lines.subList(1, lines.size())) {
+            long[] f = Stream.of(line.split(" ")).mapToLong(Long::parseLong).toArray();
+            readings.get((int) f[0]).add(f[1]).add(f[2]);
+        }
+        long[] a = readings.get(0).build().toArray(), b = readings.get(1).build().toArray();
+        assertTrue(a.length > 1_000 && b.length > 1_000, "both threads computed");
+        double together = mostTogether(a, b, WINDOW_NANOS);
+        assertTrue(together < TOGETHER, "2 CPython threads used %.2f ms of CPU in 2 ms"
+                .formatted(together * 2));
     }
 
     // ---- what the sections print ------------------------------------------------------
