@@ -217,14 +217,14 @@ class CPython {
 }
 
 // %% [markdown]
-// The line under the heading names the interpreter: a CPython 3.x with the GIL on. (A
-// free-threaded build, PEP 703, may have it off; its threads do run in parallel, and the
-// section says the claim does not apply.) CPython's workers never keep more than about
-// one core busy, free machine or loaded, as only the thread holding the GIL runs bytecode
-// (the tests assert under 1.2 in every round). On a free machine the speed-up is about 1.
-// On a loaded one, each time depends on the CPU share its run got, and two threads taking
-// turns may win a larger share of a busy CPU than one, so the speed-up, even its median,
-// may land well above 1: the threads got more of one core, never a second one.
+// The line that starts with `Python` names the interpreter: a CPython 3.x with the GIL
+// on. (A free-threaded build, PEP 703, may have it off: its threads run in parallel, and
+// the section says the claim does not apply.) CPython's workers never keep more than
+// about one core busy, free machine or loaded, as only the thread holding the GIL runs
+// bytecode (the tests assert under 1.2 in every round). On a free machine the speed-up is
+// about 1. On a loaded one, each time depends on the CPU share its run got, and two
+// threads taking turns may win a larger share of a busy CPU than one: the speed-up, even
+// its median, may land well above 1, from more of one core, never a second one.
 //
 // The diagram shows the hand-over. A thread that wants the GIL waits; if the holder has
 // not let go within the switch interval (5 ms by default, `sys.getswitchinterval()`), the
