@@ -1,292 +1,437 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertInstanceOf;
-import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.abort;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
 import java.math.BigInteger;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
+import support.Scripts;
+import support.Threads;
 
-/** What the `cpu_bound` lesson claims, proven: results and behaviour, never timings. */
+/**
+ * What the `cpu_bound` lesson claims, proven: every way counts exactly what one thread
+ * counts; CPython's threads, with the GIL on, never keep more than about one core busy,
+ * whatever the load, nor run at the same instant; Java's two threads keep more than
+ * that busy whenever the other processes leave them two cores (measured, on Linux, from
+ * /proc/stat), and run at the same instant even on a busy machine.
+ */
 class CpuBoundTest {
-    static final long FROM = TrialDivision.FROM;
+    static final long FROM = Primes.FROM;
+    static final int CORES = Runtime.getRuntime().availableProcessors();
+    /** Busy cores that threads taking turns on one core cannot reach (time slices, the
+     *  GIL hand-over and clock granularity stay far below 0.2 of a core). */
+    static final double ONE_CORE_BOUND = 1.2;
 
     // ---- the work -----------------------------------------------------------------
 
     @Test
     @Timeout(10)
-    void trialDivisionAgreesWithAnIndependentPrimalityTest() {
-        for (long start : List.of(0L, FROM)) {
+    void isPrimeAgreesWithAnIndependentTest() {
+        for (long start : List.of(-10L, FROM)) {
             for (long n = start; n < start + 3_000; n++) {
-                assertEquals(BigInteger.valueOf(n).isProbablePrime(50),
-                        TrialDivision.isPrime(n), "n = " + n);
+                assertEquals(n > 1 && BigInteger.valueOf(n).isProbablePrime(50),
+                        Primes.isPrime(n), "n = " + n);
             }
         }
-        assertEquals(25, TrialDivision.countPrimes(0, 100));
-        assertEquals(168, TrialDivision.countPrimes(0, 1_000));
-        assertEquals(0, TrialDivision.countPrimes(FROM, FROM));
-    }
-
-    static Stream<Arguments> splits() {
-        return Stream.of(
-                Arguments.of(0L, 10L, 3),         // 4 + 3 + 3
-                Arguments.of(0L, 10L, 10),        // one number each
-                Arguments.of(0L, 5L, 8),          // more slices than numbers
-                Arguments.of(7L, 7L, 3),          // an empty range
-                Arguments.of(0L, 1L, 1),
-                Arguments.of(FROM, FROM + 100, 3),
-                Arguments.of(FROM, FROM + 1_001, 7),
-                Arguments.of(FROM, FROM + 100_000, 2),
-                Arguments.of(-5L, 6L, 4));
+        assertEquals(168, Primes.count(0, 1_000));
     }
 
     @ParameterizedTest(name = "[{0}, {1}) in {2}")
-    @MethodSource("splits")
+    @CsvSource({"0, 10, 3", "0, 10, 10", "0, 5, 8", "7, 7, 3", "10000000, 10000100, 3",
+            "10000000, 10800000, 4", "-5, 6, 4"})
     @Timeout(10)
-    void slicesCoverTheRangeExactlyOnce(long from, long to, int parts) {
-        List<TrialDivision.Slice> slices = TrialDivision.slices(from, to, parts);
-
-        assertEquals(parts, slices.size());
-        assertEquals(from, slices.getFirst().from());
-        assertEquals(to, slices.getLast().to());
-        var covered = new int[(int) (to - from)];
-        long smallest = Long.MAX_VALUE;
-        long largest = Long.MIN_VALUE;
-        for (int i = 0; i < slices.size(); i++) {
-            var s = slices.get(i);
-            if (i > 0) assertEquals(slices.get(i - 1).to(), s.from(), "gap or overlap at " + i);
-            assertTrue(s.size() >= 0, s.toString());
-            for (long n = s.from(); n < s.to(); n++) covered[(int) (n - from)]++;
-            smallest = Math.min(smallest, s.size());
-            largest = Math.max(largest, s.size());
+    void slicesMeetEndToStartWithSizesWithinOne(long from, long to, int parts) {
+        assertEquals(from, Primes.bound(from, to, 0, parts));
+        assertEquals(to, Primes.bound(from, to, parts, parts));
+        long floor = (to - from) / parts;
+        for (int i = 0; i < parts; i++) {
+            long size = Primes.bound(from, to, i + 1, parts) - Primes.bound(from, to, i, parts);
+            assertTrue(size == floor || size == floor + 1, "slice " + i + ": " + size);
         }
-        for (int i = 0; i < covered.length; i++) {
-            assertEquals(1, covered[i], "number " + (from + i) + " covered " + covered[i]);
-        }
-        assertTrue(largest - smallest <= 1, "sizes from " + smallest + " to " + largest);
     }
-
-    @Test
-    void impossibleSlicingIsRejected() {
-        assertThrows(IllegalArgumentException.class, () -> TrialDivision.slices(0, 10, 0));
-        assertThrows(IllegalArgumentException.class, () -> TrialDivision.slices(10, 0, 2));
-    }
-
-    // ---- every parallel way computes the sequential answer -------------------------
 
     static Stream<Arguments> sizesAndThreads() {
         var cases = new ArrayList<Arguments>();
-        for (long size : List.of(0L, 1L, 2L, 7L, 1_000L, 4_999L)) {
-            for (int threads : List.of(1, 2, 3, 5, 8)) cases.add(Arguments.of(size, threads));
+        for (long size : List.of(0L, 1L, 7L, 1_000L, 4_999L)) {
+            for (int threads : List.of(1, 2, 3, 8)) cases.add(Arguments.of(size, threads));
         }
         return cases.stream();
     }
 
     @ParameterizedTest(name = "{0} numbers on {1} threads")
     @MethodSource("sizesAndThreads")
-    @Timeout(20)
-    void everyParallelWayCountsWhatOneThreadCounts(long size, int threads) throws Exception {
-        long expected = TrialDivision.countPrimes(FROM, FROM + size);
+    @Timeout(30)
+    void everyJavaWayCountsWhatOneThreadCounts(long size, int threads) throws Exception {
+        long to = FROM + size;
+        long expected = Primes.count(FROM, to);
 
-        assertEquals(expected, ThreadedPrimes.onPlatformThreads(FROM, FROM + size, threads));
-        assertEquals(expected, ThreadedPrimes.onVirtualThreads(FROM, FROM + size, threads));
-        assertEquals(expected, StreamPrimes.count(FROM, FROM + size));
+        assertEquals(expected, JavaThreads.count(Thread.ofPlatform(), to, threads).primes());
+        assertEquals(expected, JavaThreads.count(Thread.ofVirtual(), to, threads).primes());
+        assertEquals(expected, JavaThreads.stream(to).primes());
     }
 
     @Test
-    @Timeout(60)
-    void manyThreadsStillCountExactly() throws Exception {
-        long to = FROM + 20_000;
-        long expected = TrialDivision.countPrimes(FROM, to);
-        for (int run = 0; run < 5; run++) {
-            assertEquals(expected, ThreadedPrimes.onPlatformThreads(FROM, to, 64));
-            assertEquals(expected, ThreadedPrimes.onVirtualThreads(FROM, to, 256));
-            assertEquals(expected, StreamPrimes.count(FROM, to));
-        }
+    @Timeout(30)
+    void platformWorkersReportTheirCpuTimeVirtualOnesDoNot() throws Exception {
+        var platform = JavaThreads.count(Thread.ofPlatform(), FROM + 100_000, 2);
+        assertTrue(platform.busy() > 0 && platform.busy() <= CORES + 0.1, "" + platform);
+
+        var virtual = JavaThreads.count(Thread.ofVirtual(), FROM + 1_000, 2);
+        assertTrue(Double.isNaN(virtual.busy()), "" + virtual);
+    }
+
+    // ---- the table ----------------------------------------------------------------
+
+    @Test
+    @Timeout(10)
+    void spreadIsTheMedianThenTheMinimumAndMaximum() {
+        assertEquals("2.00x (1.00-9.00)", SpeedTable.spread(Stream.of(9.0, 1.0, 2.0), "x"));
+        assertEquals("2.50 (1.00-9.00)", SpeedTable.spread(Stream.of(3.0, 9.0, 1.0, 2.0), ""));
+        assertEquals("not measured", SpeedTable.spread(Stream.of(1.0, Double.NaN), ""));
     }
 
     @Test
     @Timeout(10)
-    void eachSliceIsCountedIntoItsOwnSlotAndEveryThreadIsJoined() throws Exception {
-        var slices = TrialDivision.slices(FROM, FROM + 30_001, 4);
+    void runsThatCountedDifferentPrimesAreRefused() {
+        var round = List.of(new TimedRun(5, 1, 1), new TimedRun(4, 1, 1));
+        assertThrows(IllegalStateException.class,
+                () -> SpeedTable.print(List.of("one", "two"), List.of(round)));
+    }
 
-        long[] counts = ThreadedPrimes.countSlices(Thread.ofPlatform().name("slice-", 0),
-                slices);
+    // ---- the claims -----------------------------------------------------------------
 
-        for (int i = 0; i < slices.size(); i++) {
-            assertEquals(slices.get(i).countPrimes(), counts[i], "slot " + i);
+    @Test
+    @Timeout(300)
+    void cpythonThreadsWithTheGilKeepAtMostAboutOneCoreBusy() throws Exception {
+        CPython.Result result;
+        try {
+            result = CPython.measure("python3", 20_000, 2, 5);
+        } catch (IOException e) {
+            result = abort("no python3 here: " + e.getMessage());
         }
-        var stillAlive = Thread.getAllStackTraces().keySet().stream()
-                .map(Thread::getName).filter(name -> name.startsWith("slice-")).toList();
-        assertEquals(List.of(), stillAlive, "countSlices returned before joining");
-    }
-
-    // ---- the measurement --------------------------------------------------------------
-
-    @Test
-    void waysAreOnePerCoreOneMoreTwiceAsManyVirtualAndTheStream() {
-        int pool = ForkJoinPool.getCommonPoolParallelism() + 1;
-        var two = CpuSpeedup.ways(2);
-        assertEquals(List.of(1, 2, 3, 4, 4, pool),
-                two.stream().map(CpuSpeedup.Way::threads).toList());
-        assertEquals(List.of(1, 2, 2, 2, 2, Math.min(pool, 2)),
-                two.stream().map(CpuSpeedup.Way::ideal).toList());
-        var one = CpuSpeedup.ways(1);  // 1, 1, 2, 2 platform threads: no duplicate rows
-        assertEquals(List.of(1, 2, 2, pool),
-                one.stream().map(CpuSpeedup.Way::threads).toList());
-        assertEquals(List.of(1, 1, 1, 1), one.stream().map(CpuSpeedup.Way::ideal).toList());
-    }
-
-    @Test
-    @Timeout(60)
-    void measurementRunsToCompletionWithAFinitePositiveRatioPerWay() throws Exception {
-        int cores = Runtime.getRuntime().availableProcessors();
-        var ways = CpuSpeedup.ways(cores);
-        long to = FROM + 2_000;
-
-        var rows = CpuSpeedup.measure(ways, FROM, to, 2);
-
-        assertEquals(ways.size(), rows.size());
-        assertEquals(1.0, rows.getFirst().speedup(), "the baseline against itself");
-        long expected = TrialDivision.countPrimes(FROM, to);
-        for (int i = 0; i < rows.size(); i++) {
-            var row = rows.get(i);
-            assertEquals(ways.get(i).name(), row.name());
-            assertEquals(expected, row.primes(), row.name());
-            assertTrue(Double.isFinite(row.speedup()) && row.speedup() > 0,
-                    row.name() + ": " + row.speedup());
-            assertTrue(Double.isNaN(row.busy()) || row.busy() >= 0,
-                    row.name() + " busy: " + row.busy());
+        assumeTrue(result.gil(), "a free-threaded Python: the GIL claim does not apply");
+        long expected = Primes.count(FROM, FROM + 20_000);
+        for (var round : result.rounds()) {
+            var twoThreads = round.get(1);
+            assertEquals(expected, round.get(0).primes(), "CPython counted the same primes");
+            assertEquals(expected, twoThreads.primes());
+            assertTrue(twoThreads.busy() < ONE_CORE_BOUND, "2 CPython threads: " + twoThreads);
         }
     }
 
+    /** Cores used by every process on the machine (Linux: the first line of /proc/stat). */
+    record MachineTicks(long busy, long total) {
+        static final Path STAT = Path.of("/proc/stat");
+
+        static MachineTicks now() throws IOException {
+            String[] f = Files.readAllLines(STAT).getFirst().split("\\s+");
+            long total = 0;  // cpu user nice system idle iowait irq softirq steal (guest...)
+            for (int i = 1; i <= 8; i++) total += Long.parseLong(f[i]);
+            return new MachineTicks(total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total);
+        }
+
+        /** How many cores were busy on average since `before` (steal time included). */
+        double coresBusySince(MachineTicks before) {
+            return CORES * (double) (busy - before.busy) / Math.max(1, total - before.total);
+        }
+
+        /** Skips a test on a machine where /proc/stat cannot say what else ran. */
+        static void assumeReadable() throws IOException {
+            assumeTrue(CORES >= 2, "one core: nothing can run in parallel");
+            assumeTrue(Files.isReadable(STAT), "no /proc/stat: not Linux");
+            long cpus = Files.readAllLines(STAT).stream()
+                    .filter(l -> l.matches("cpu\\d+ .*")).count();
+            assumeTrue(cpus == CORES, cpus + " CPUs, " + CORES + " of them for this JVM");
+        }
+    }
+
+    /** In a round where the rest of the machine used less than this, two cores were free. */
+    static final double OTHERS_FREE = 0.4;
+
+    /**
+     * Two Java threads computing keep more than ONE_CORE_BOUND cores busy as soon as the
+     * other processes leave them two cores. Each round measures what the rest of the
+     * machine used meanwhile (everything but the two workers, this JVM's other threads
+     * included): a round in which it used under OTHERS_FREE of a core must pass; when
+     * every round was crowded, the test is skipped and says how busy the machine was.
+     */
     @Test
-    @Timeout(60)
-    void theTablePrintsWithoutFailing() throws Exception {
-        CpuSpeedup.table(FROM, FROM + 1_000, 1);
+    @Timeout(300)
+    void javaThreadsKeepMoreThanOneCoreBusyWhenOtherProcessesLeaveThemTwo() throws Exception {
+        MachineTicks.assumeReadable();
+        Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
+        var crowded = new ArrayList<String>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            var before = MachineTicks.now();
+            var run = JavaThreads.count(Thread.ofPlatform(), FROM + 1_600_000, 2);
+            double others = MachineTicks.now().coresBusySince(before) - run.busy();
+            if (run.busy() > ONE_CORE_BOUND) return;  // two cores at once: the claim holds
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
+                    .formatted(others) + "threads kept only %.2f busy".formatted(run.busy()));
+            crowded.add("%.2f".formatted(others));
+        }
+        abort("other processes used at least %.1f core in every round: %s"
+                .formatted(OTHERS_FREE, crowded));
+    }
+
+    // ---- at the same instant: CPU time in a few milliseconds of wall time -----------
+
+    /**
+     * A window of wall time short enough that even a busy scheduler now and then runs two
+     * workers at once for all of it. Two workers that used more than TOGETHER times this
+     * in CPU time within one such window ran on two CPUs at the same time: one CPU gives
+     * at most the window's length (Linux's thread CPU clock can run ahead of the wall
+     * clock by a tenth of a millisecond or so, far below the margin).
+     */
+    static final long WINDOW_NANOS = 2_000_000;
+    static final double TOGETHER = 1.5;
+    static volatile long sink;  // where the primes go, so that the JIT keeps the work
+
+    /** Counts primes in steps of tens of microseconds until `until` (nanoTime), after
+     *  each step noting the wall clock and the thread's own CPU clock: [wall, cpu, ...]. */
+    static long[] countUntil(long until, long from) {
+        var mx = ManagementFactory.getThreadMXBean();
+        long[] readings = new long[2 * 500_000];
+        int k = 0;
+        long primes = 0;
+        for (long n = from; k < readings.length; n += 50) {
+            primes += Primes.count(n, n + 50);
+            readings[k++] = System.nanoTime();
+            readings[k++] = mx.getCurrentThreadCpuTime();
+            if (readings[k - 2] >= until) break;
+        }
+        sink = primes;
+        return Arrays.copyOf(readings, k);
+    }
+
+    /**
+     * The most CPU time two workers used together in any window of `window` ns starting
+     * at one of a's readings, as a share of the window. Each worker counts only the CPU
+     * time between its first and last reading inside the window: never more than it used
+     * there. So a share over 1 (beyond the clocks' jitter) means two CPUs at once.
+     */
+    static double mostTogether(long[] a, long[] b, long window) {
+        double most = 0;
+        int aLast = 0, bFirst = 0, bLast = 0, na = a.length / 2, nb = b.length / 2;
+        for (int i = 0; i < na; i++) {  // readings are pairs: [2i] wall, [2i + 1] cpu
+            long from = a[2 * i], to = from + window;
+            aLast = Math.max(aLast, i);
+            while (aLast + 1 < na && a[2 * (aLast + 1)] <= to) aLast++;
+            while (bFirst < nb && b[2 * bFirst] < from) bFirst++;
+            bLast = Math.max(bLast, bFirst);
+            while (bLast + 1 < nb && b[2 * (bLast + 1)] <= to) bLast++;
+            long cpu = a[2 * aLast + 1] - a[2 * i + 1];
+            if (bFirst < nb && b[2 * bLast] <= to) cpu += b[2 * bLast + 1] - b[2 * bFirst + 1];
+            most = Math.max(most, (double) cpu / window);
+        }
+        return most;
+    }
+
+    static long cpuUsed(long[] readings) {
+        return readings[readings.length - 1] - readings[1];
     }
 
     @Test
-    void amdahlsLawSolvedForTheParallelFraction() {
-        assertEquals(1.0, CpuSpeedup.parallelFraction(2.0, 2), 1e-9);
-        assertEquals(0.0, CpuSpeedup.parallelFraction(1.0, 2), 1e-9);
-        assertEquals(0.5, CpuSpeedup.parallelFraction(1.6, 4), 1e-9);  // 1 / (0.5 + 0.5/4)
+    @Timeout(10)
+    void mostTogetherCountsOnlyCpuTimeBetweenReadingsInsideTheWindow() {
+        long[] a = {0, 0, 5, 5, 10, 10, 20, 12};  // ran for all of [0, 10]
+        long[] b = {2, 100, 6, 104, 30, 110};      // ran for 4 of [2, 6]
+        assertEquals(1.4, mostTogether(a, b, 10), 1e-9);  // [0, 10]: 10 + 4
+        assertEquals(14.0 / 12, mostTogether(a, b, 12), 1e-9);  // b's next: at 30
+        assertEquals(0.0, mostTogether(new long[] {0, 0}, b, 1), 1e-9);
     }
 
-    // ---- CPython --------------------------------------------------------------------
+    /**
+     * Even on a busy machine the scheduler now and then runs both workers at once for a
+     * whole window: rounds of three seconds go on for up to a minute, until one shows it.
+     * A round without it while other processes left two cores free fails the test.
+     */
+    @Test
+    @Timeout(180)
+    void javaThreadsRunAtTheSameInstantEvenOnABusyMachine() throws Exception {
+        MachineTicks.assumeReadable();
+        Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
+        var crowded = new ArrayList<String>();
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() < deadline) {
+            var before = MachineTicks.now();
+            long start = System.nanoTime(), until = start + Duration.ofSeconds(3).toNanos();
+            var ran = new long[2][];
+            Threads.joinAll(List.of(
+                    Thread.ofPlatform().start(() -> ran[0] = countUntil(until, FROM)),
+                    Thread.ofPlatform().start(() -> ran[1] = countUntil(until, 2 * FROM))));
+            double workers = (cpuUsed(ran[0]) + cpuUsed(ran[1]))
+                    / (double) (System.nanoTime() - start);
+            double others = MachineTicks.now().coresBusySince(before) - workers;
+            double together = mostTogether(ran[0], ran[1], WINDOW_NANOS);
+            if (together > TOGETHER) return;  // two CPUs at once: in parallel
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
+                    .formatted(others) + "threads never ran 2 ms together");
+            crowded.add("%.2f (%.2f)".formatted(others, together));
+        }
+        abort("in a minute, 2 Java threads never ran 2 ms together; other processes used at "
+                + "least %.1f core in every round (the most together in 2 ms): %s"
+                .formatted(OTHERS_FREE, crowded));
+    }
 
+    /** The same readings in two CPython threads: prints "GIL on" or "GIL off", then
+     *  "worker wall cpu" after each step of each worker. */
+    static final String PYTHON_READINGS = """
+            import math, sys, threading, time
+
+            def count_until(until, n, readings):
+                wall = 0
+                while wall < until:
+                    all(n % d for d in range(3, math.isqrt(n) + 1, 2))  # tens of µs
+                    n += 1
+                    wall = time.perf_counter_ns()
+                    readings.append((wall, time.thread_time_ns()))
+
+            gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+            print("GIL", "on" if gil else "off")
+            until = time.perf_counter_ns() + int(sys.argv[1]) * 1_000_000_000
+            readings = [[], []]
+            workers = [threading.Thread(target=count_until,
+                                        args=(until, 1_000_001, readings[i]))
+                       for i in range(2)]
+            for w in workers:
+                w.start()
+            for w in workers:
+                w.join()
+            for i in range(2):
+                for wall, cpu in readings[i]:
+                    print(i, wall, cpu)
+            """;
+
+    /** The counterpart of the Java test, with the same readings and the same threshold:
+     *  under the GIL, two CPython threads never compute at the same instant. */
     @Test
     @Timeout(120)
-    void cpythonReportsAParsedRatioForTheSameWork() throws Exception {
-        assumeTrue(startsAndExitsZero("python3", "--version"), "no python3 here");
-        long to = FROM + 300;
-
-        var outcome = GilComparison.run("python3", FROM, to, 2, 2);
-
-        var m = assertInstanceOf(GilComparison.Outcome.Measured.class, outcome);
-        assertEquals(TrialDivision.countPrimes(FROM, to), m.primes(), "the same work");
-        assertEquals(2, m.threads());
-        assertTrue(Double.isFinite(m.ratio()) && m.ratio() > 0, "ratio " + m.ratio());
-        assertTrue(Double.isFinite(m.busy()) && m.busy() >= 0, "busy " + m.busy());
-        assertTrue(Double.isFinite(m.baseBusy()) && m.baseBusy() >= 0, "" + m.baseBusy());
-        String[] version = m.version().split("\\.");
-        if (Integer.parseInt(version[0]) == 3 && Integer.parseInt(version[1]) < 13) {
-            assertTrue(m.gil(), "before 3.13 every CPython has the GIL: " + m.version());
+    void cpythonThreadsWithTheGilNeverRunAtTheSameInstant() throws Exception {
+        Process python;
+        try {
+            python = new ProcessBuilder("python3", "-c", PYTHON_READINGS, "6")
+                    .redirectErrorStream(true).start();
+        } catch (IOException e) {
+            python = abort("no python3 here: " + e.getMessage());
         }
+        List<String> lines;
+        try {
+            lines = python.inputReader().lines().toList();
+            assertEquals(0, python.waitFor(), String.join("\n", lines.subList(0, 1)));
+        } finally {
+            python.destroyForcibly().waitFor();
+        }
+        assumeTrue(lines.getFirst().equals("GIL on"), "a free-threaded Python: no GIL");
+        var readings = List.of(LongStream.builder(), LongStream.builder());
+        for (String line : lines.subList(1, lines.size())) {
+            long[] f = Stream.of(line.split(" ")).mapToLong(Long::parseLong).toArray();
+            readings.get((int) f[0]).add(f[1]).add(f[2]);
+        }
+        long[] a = readings.get(0).build().toArray(), b = readings.get(1).build().toArray();
+        assertTrue(a.length > 1_000 && b.length > 1_000, "both threads computed");
+        double together = mostTogether(a, b, WINDOW_NANOS);
+        assertTrue(together < TOGETHER, "2 CPython threads used %.2f ms of CPU in 2 ms"
+                .formatted(together * 2));
     }
 
-    @Test
-    @Timeout(20)
-    void aMissingInterpreterIsSkippedNotFailed() throws Exception {
-        String missing = "no-such-python-for-cpu_bound";
+    // ---- what the sections print ------------------------------------------------------
 
-        var outcome = GilComparison.run(missing, FROM, FROM + 10, 2, 1);
-
-        var skipped = assertInstanceOf(GilComparison.Outcome.Skipped.class, outcome);
-        assertEquals(missing + " not found: skipped", skipped.line());
-        GilComparison.compare(missing, FROM, FROM + 10, 2, 1);  // prints it, no throw
+    static String printedBy(Executable demo) throws Throwable {
+        var out = new ByteArrayOutputStream();
+        PrintStream stdout = System.out;
+        System.setOut(new PrintStream(out, true));
+        try {
+            demo.execute();
+        } finally {
+            System.setOut(stdout);
+        }
+        return out.toString();
     }
 
     @Test
     @Timeout(60)
-    void anInterpreterThatFailsIsSkippedWithItsExitCode() throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-
-        var outcome = GilComparison.run(java, FROM, FROM + 10, 2, 1);  // `java -c`: error
-
-        var skipped = assertInstanceOf(GilComparison.Outcome.Skipped.class, outcome);
-        assertTrue(skipped.why().startsWith(java + " failed (exit 1): "), skipped.why());
-    }
-
-    @Test
-    void pythonsLineIsParsed() {
-        assertEquals(
-                new GilComparison.Outcome.Measured("3.13.1", false, 4, 614, 3.5, 3.9, 1.0),
-                GilComparison.parseLine("python=3.13.1 gil=off threads=4 primes=614"
-                        + " ratio=3.500 busy=3.90 base_busy=1.00\n"));
-        for (String bad : List.of("", "Traceback (most recent call last):",
-                "python=3.11.7 gil=on threads=2 primes=614 ratio=0.98 busy=1.0",  // no base
-                "python=3.11.7 gil=maybe threads=2 primes=614 ratio=0.98 busy=1 base_busy=1",
-                "python=3.11.7 gil=on threads=two primes=614 ratio=0.98 busy=1 base_busy=1")) {
-            var skipped = assertInstanceOf(GilComparison.Outcome.Skipped.class,
-                    GilComparison.parseLine(bad), bad);
-            assertTrue(skipped.why().startsWith("unexpected output"), skipped.why());
-        }
-    }
-
-    // ---- options ----------------------------------------------------------------------
-
-    @Test
-    void optionsDefaultAndSpeedDividesTheWork() {
-        assertEquals(new cpu_bound.Options(150_000, 4_000, 3, "python3", 1.0),
-                cpu_bound.parse());
-        var fast = cpu_bound.parse("--speed", "20");
-        assertEquals(7_500, fast.scaled(fast.numbers()));
-        assertEquals(200, fast.scaled(fast.pythonNumbers()));
-        assertEquals(1, cpu_bound.parse("--speed", "1e9").scaled(100_000), "at least 1");
-        assertEquals(400_000, cpu_bound.parse("--speed", "0.25").scaled(100_000));
-        assertEquals("python3.13t", cpu_bound.parse("--python", "python3.13t").python());
-        assertEquals(5, cpu_bound.parse("--rounds", "5").rounds());
-        assertEquals(1_000, cpu_bound.parse("--python-numbers", "1_000").pythonNumbers());
-        assertNull(cpu_bound.parse("--numbers", "7", "--help"));
-    }
-
-    @Test
-    void badOptionsAreRejectedWithTheReason() {
-        assertEquals("--rounds wants a positive whole number, got '0'", rejected("--rounds", "0"));
-        assertEquals("--python wants a command, got ' '", rejected("--python", " "));
-        assertEquals("--speed wants a positive number, got 'NaN'", rejected("--speed", "NaN"));
-        assertEquals("unknown argument '--threads'", rejected("--threads", "2"));
-        assertEquals("--numbers needs a value", rejected("--numbers"));
-    }
-
-    private static String rejected(String... args) {
-        return assertThrows(IllegalArgumentException.class, () -> cpu_bound.parse(args))
-                .getMessage();
-    }
-
-    private static boolean startsAndExitsZero(String... command) throws InterruptedException {
+    void aFreeThreadedPythonIsReportedAsSuch() throws Throwable {
+        Path fake = Files.createTempFile("python", ".sh");  // prints what python3.13t would
         try {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            if (!p.waitFor(30, TimeUnit.SECONDS)) {
-                p.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
-                return false;
-            }
-            return p.exitValue() == 0;
-        } catch (java.io.IOException e) {
-            return false;
+            Files.writeString(fake, """
+                    #!/bin/sh
+                    echo 'Python 3.13.1 experimental free-threading build (main); GIL off'
+                    echo '121 0.100000 0.9800'
+                    echo '121 0.052000 1.9100'
+                    """);
+            assertTrue(fake.toFile().setExecutable(true));
+            var result = CPython.measure(fake.toString(), 2_000, 2, 1);
+            assertFalse(result.gil());
+            assertEquals(new TimedRun(121, 0.052, 1.91), result.rounds().getFirst().get(1));
+
+            String printed = printedBy(() -> CPython.demo(fake.toString(), 2_000, 1));
+            assertTrue(printed.contains("GIL off: a free-threaded build, so the GIL's "
+                    + "one-core limit does not apply here"), printed);
+        } finally {
+            Files.delete(fake);
         }
+    }
+
+    @Test
+    @Timeout(30)
+    void aMissingPythonSkipsTheSection() throws Throwable {
+        String printed = printedBy(() -> CPython.demo("/no/such/python3", 2_000, 1));
+        assertTrue(printed.endsWith("/no/such/python3 not found: skipped\n"), printed);
+    }
+
+    @Test
+    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    void javaSectionPrintsEachRoundThenARowPerWayWithTheSameCount() throws Exception {
+        var run = Scripts.compiled("cpu_bound", "java", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertEquals(5, lines.stream().filter(l -> l.matches("  round \\d of 5: .*")).count(),
+                run.stdout());
+        assertTrue(lines.contains("every run counted %,d primes"
+                .formatted(Primes.count(FROM, FROM + 40_000))), run.stdout());
+        for (String way : List.of("1 platform thread ", CORES + " platform threads ",
+                2 * CORES + " platform threads ", 2 * CORES + " virtual threads ",
+                "parallel stream ")) {
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(way)), way + run.stdout());
+        }
+    }
+
+    @Test
+    @Timeout(90)
+    void pythonSectionNamesTheInterpreterAndCountsWhatJavaCounts() throws Exception {
+        var run = Scripts.compiled("cpu_bound", "python", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assumeTrue(!run.stdout().contains("python3 not found"), "no python3 here");
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.stream().anyMatch(l -> l.matches("Python 3\\..*; GIL (on|off)")),
+                run.stdout());
+        assertEquals(5, lines.stream().filter(l -> l.matches("  round \\d of 5: .*")).count(),
+                run.stdout());
+        assertTrue(lines.contains("every run counted %,d primes"
+                .formatted(Primes.count(FROM, FROM + 2_000))), run.stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("CPython, " + CORES + " threads")),
+                run.stdout());
     }
 }
