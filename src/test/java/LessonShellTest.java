@@ -52,8 +52,10 @@ class LessonShellTest {
                 return slug + ": JShell did not finish within 240 s";
             }
             String text = Files.readString(out);
+            // With -q, JShell reports a declaration it cannot load as a bare "Error:".
             boolean errors = text.lines().anyMatch(l -> l.contains("|  Error")
-                    || l.contains("|  Exception") || l.contains("|  Caused by"));
+                    || l.startsWith("Error:") || l.contains("|  Exception")
+                    || l.contains("|  Caused by"));
             if (shell.exitValue() != 0 || errors || !text.contains(DONE)) {
                 return slug + ": exit " + shell.exitValue() + "\n" + text;
             }
