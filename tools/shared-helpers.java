@@ -19,22 +19,21 @@
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Path file = Files.createTempFile("child", ".java");  // runs its first class
             Files.writeString(file, source);
+            file.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file
             command.addAll(List.of(args));
-            Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                    .start();
+            var process = new ProcessBuilder(command).redirectErrorStream(true).start();
             List<String> output = new CopyOnWriteArrayList<>();
             Thread reader = Thread.ofPlatform().daemon().start(
                     () -> process.inputReader().lines().forEach(output::add));
             return new ChildJvm(process, output, reader);
         }
 
-        /** Whether the child exited by itself within `limitMillis` (then all its output
-         *  has been read). */
+        /** Whether the child exited by itself within `limitMillis`. */
         boolean exitsWithin(long limitMillis) throws InterruptedException {
             boolean exited = process.waitFor(limitMillis, TimeUnit.MILLISECONDS);
             if (exited) reader.join(limitMillis);
@@ -43,7 +42,8 @@
 
         @Override
         public void close() throws InterruptedException {  // never leaves a JVM behind
-            process.destroyForcibly().waitFor();
+            process.toHandle().destroyForcibly();  // the pipe then ends by itself: reader
+            process.waitFor();                     // reads to its end, no "Stream closed"
             reader.join();
         }
     }
