@@ -4,10 +4,9 @@
 // %% [markdown]
 // # Thread exceptions: where a worker's failure goes, and how not to lose it
 //
-// An exception that escapes `main` gives the program exit status 1. The same
-// exception in a worker thread ends only that thread: its stack trace is printed,
-// `join()` returns as usual, `main` carries on without the result, and the exit
-// status stays 0.
+// An exception that escapes `main` gives the program exit status 1. The same exception
+// in a worker thread ends only that thread: its trace is printed, `join()` returns as
+// usual, `main` carries on without the result, and the exit status stays 0.
 //
 // **You will learn**
 // - what happens to an uncaught exception in a thread, and what `join()` tells you
@@ -32,8 +31,9 @@ import java.util.stream.*;
 // the thread ends, the JVM hands the exception to its handler: `worker-1` has none of
 // its own, so its `ThreadGroup` takes it and, with no JVM-wide default handler set,
 // prints `Exception in thread "worker-1"` and the stack trace to `System.err` (two
-// frames here: the failing code is the thread's lambda). The program runs in a JVM of
-// its own (`ChildJvm`); we print its output (both streams) as it comes, then its status.
+// frames here: the failing code is the thread's lambda). The program (its lines after
+// `return` are the next section's) runs in a JVM of its own (`ChildJvm`); we print its
+// output as it comes, then its status. Indented lines come from another thread or JVM.
 //
 // @diagram thread_exceptions-plain-thread
 
@@ -83,16 +83,16 @@ class ChildRuns {
     /** Runs a child program, printing its lines as they come, then its exit status. */
     static Run run(String source, long limitMillis, String... args) throws Exception {
         long deadline = System.currentTimeMillis() + limitMillis;
+        System.out.println("(java Child.java: it compiles first, a few seconds)");
         try (var child = ChildJvm.start(source, List.of(), args)) {
-            boolean exited;
+            boolean ended;  // its output has ended: it is exiting
             int shown = 0;  // lines of output printed so far
             do {
-                exited = child.exitsWithin(100);
-                if (exited) child.reader().join(limitMillis);  // to its last line
+                ended = child.reader().join(Duration.ofMillis(100));
                 for (List<String> lines = child.output(); shown < lines.size(); shown++)
                     System.out.println("  " + lines.get(shown).replace("\t", "  "));
-            } while (!exited && System.currentTimeMillis() < deadline);
-            if (!exited) throw new IllegalStateException("running after " + limitMillis);
+            } while (!ended && System.currentTimeMillis() < deadline);
+            if (!ended || !child.exitsWithin(10_000)) throw new TimeoutException();
             System.out.println("exit status " + child.process().exitValue());
             return new Run(child.process().exitValue(), List.copyOf(child.output()));
         }
@@ -142,14 +142,13 @@ class ChildRuns {
 //
 // ## When `main` throws: status 1, after the other threads
 //
-// The JVM starts to shut down when the last non-daemon thread has ended, on
-// `System.exit`, or on a signal (JLS 12.8; `Runtime`, "Shutdown Sequence"). What
-// escapes `main` ends the thread `main`, nothing more. The `java` launcher notes that
-// `main` threw (status 1) and detaches the thread, which hands the exception to the
-// handlers like any thread's; then the launcher calls `DestroyJavaVM`, which waits for
-// every other non-daemon thread. Here the program, after its joins, starts `writer` and
-// throws; `writer` waits for `main` to end, then writes three parts, a pause before
-// each (`--speed` scales it). All three are written; then the JVM exits, with status 1.
+// What escapes `main` ends the thread `main`, nothing more. The launcher records status
+// 1; `main` prints its trace (through the handlers, like any thread) and ends; then the
+// JVM waits for every non-daemon thread (threads are non-daemon unless made daemon:
+// lesson `daemon_threads`) before it exits (JLS 12.8); a thread named `DestroyJavaVM`,
+// the launcher's last step, does the waiting. Here, after its joins, the program starts
+// `writer` and throws; `writer` waits for `main` to end, then writes three parts, a
+// pause before each (`--speed` scales it). All three are written; then the status is 1.
 //
 // @diagram thread_exceptions-main-throws
 
@@ -159,13 +158,13 @@ class ChildRuns {
 // %% [markdown]
 // ## Fix 1: a handler of your own
 //
-// When an exception is about to end a thread, the JVM calls, on that thread, the first
-// of: the thread's own `UncaughtExceptionHandler`; else its `ThreadGroup`, which calls
-// the default handler (`Thread.setDefaultUncaughtExceptionHandler`) if one is set, and
-// else prints. `Thread.ofPlatform().uncaughtExceptionHandler(h)` gives `h` to every
-// thread the builder (or its `factory()`) makes. `FailureLog` keeps each failure and
-// prints one line, before its thread ends: after `join()` the caller sees it. The
-// default handler is global: set it once, at startup (here, we restore it in `finally`).
+// When an exception is about to end a thread, the runtime calls, on that thread, the
+// first of: the thread's own `UncaughtExceptionHandler`; else its `ThreadGroup`, which
+// passes it up to the root group, which calls the default handler (set with
+// `Thread.setDefaultUncaughtExceptionHandler`), or else prints. A builder's
+// `uncaughtExceptionHandler(h)` gives `h` to every thread it (or its `factory()`) makes.
+// `FailureLog` keeps each failure and prints a line before its thread ends: the caller
+// sees it after `join()`. Set the JVM-wide default once, at startup (we put it back).
 
 // %%
 class FailureLog implements Thread.UncaughtExceptionHandler {
@@ -241,7 +240,8 @@ class Handlers {
 // Nothing reached `System.err`. The handler ran on `worker-1` itself, and the caller
 // learnt which worker failed. The default handler took `virtual`; `owner` reached only
 // its own. A handler cannot undo the failure, nor change the exit status except by
-// calling `System.exit`; what it throws is dropped (HotSpot prints one line about it).
+// calling `System.exit`; what it throws is ignored (`UncaughtExceptionHandler` docs):
+// for a platform thread HotSpot prints one line; for a virtual thread, nothing.
 //
 // ## Fix 2: a `Future` keeps it for `get()`; `execute` does not
 //
@@ -249,7 +249,7 @@ class Handlers {
 // no handler call, no output, the worker lives on. `future.get()` throws
 // `ExecutionException`, the task's exception as its cause; if nobody calls it, the
 // failure is lost without a trace. `execute` has no future: the exception kills the
-// worker, the pool starts another, and the dying one calls its handler. Both happen
+// worker; the dying worker starts its replacement, then calls its handler. Both happen
 // here, on a pool of one worker whose factory names it and adds a handler.
 //
 // @diagram thread_exceptions-submit-vs-execute
@@ -265,16 +265,16 @@ class PoolRoutes {
             try {
                 future.get(10, TimeUnit.SECONDS);
             } catch (ExecutionException e) {
-                System.out.println("  future.get() threw " + FailureLog.names(e));
+                System.out.println("future.get() threw " + FailureLog.names(e));
             }
             Thread worker = pool.submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
-            System.out.println("  future.state() " + future.state()
+            System.out.println("future.state() " + future.state()
                     + "; the next task ran on " + worker.getName());
             System.out.println("execute(() -> divide(0)):");
             pool.execute(() -> Handlers.divide(0));
             Handlers.join(worker);  // it died: its handler has run
             Thread next = pool.submit(Thread::currentThread).get(10, TimeUnit.SECONDS);
-            System.out.println("  the next task ran on " + next.getName());
+            System.out.println("the next task ran on " + next.getName());
         }
     }
 }
@@ -285,12 +285,13 @@ class PoolRoutes {
 // %% [markdown]
 // ## Fix 3: `CompletableFuture`: recover, or observe
 //
-// A failure is one more stage: `exceptionally(ex -> value)` replaces it with a value;
-// `handle((value, ex) -> ...)` maps either outcome to one; `whenComplete` only looks
-// (to log), and its stage fails too. `join()` throws `CompletionException` (unchecked),
-// `get()` `ExecutionException`, the task's exception as cause; `exceptionNow()` returns
-// it. When the code given to `supplyAsync` throws, `exceptionally` and `handle` get it
-// wrapped in a `CompletionException`: unwrap it (`getCause()`) before testing its type.
+// `supplyAsync(f, pool)` runs `f` on `pool` and returns a `CompletableFuture`; each
+// method below returns a new one (a stage), completed from this one's outcome.
+// `exceptionally(ex -> value)` turns a failure into a value; `handle((v, ex) -> ...)`
+// maps either outcome to one; `whenComplete` only looks (to log): its stage fails too.
+// `join()` throws `CompletionException`, `get()` `ExecutionException`, the task's
+// exception as cause; `exceptionNow()` returns it. When `f` throws, `exceptionally` and
+// `handle` get it wrapped in a `CompletionException`: test `getCause()`, not it.
 
 // %%
 class StageRecovery {
@@ -308,7 +309,7 @@ class StageRecovery {
             var share = CompletableFuture.supplyAsync(() -> Handlers.divide(0), pool);
             var fallback = share.exceptionally(ex -> { seen.set(ex); return -1; });
             row("exceptionally(ex -> -1)", () -> fallback.get(10, TimeUnit.SECONDS));
-            row("  its ex, rethrown", () -> { throw (Exception) seen.get(); });
+            System.out.println("exceptionally saw " + FailureLog.names(seen.get()));
             var handled = share.handle((v, ex) -> ex == null ? v : 0);
             row("handle(ex == null ? v : 0)", handled::join);
             var logged = share.whenComplete((v, ex) -> seen.set(ex));  // only looks
@@ -337,15 +338,17 @@ class StageRecovery {
 //
 // | Python (the seed) | Java |
 // |---|---|
-// | `threading.excepthook` (one, global) prints `Exception in thread ...` (the seed says "silent": printed, yet nothing else notices) | with no handler set, the `ThreadGroup` prints; `setDefaultUncaughtExceptionHandler(h)`, per thread too |
+// | `threading.excepthook` prints `Exception in thread …` (the seed's "silent" means nothing else notices) | with no handler, the `ThreadGroup` prints; `setDefaultUncaughtExceptionHandler(h)`, or per thread |
 // | `future.result()` raises the task's exception | `future.get()` throws `ExecutionException`, the task's as cause |
 // | status 0 after a thread failed; 1 if the main thread raised, after the other threads end | the same |
 //
 // ## Try it
 //
-// - `jbang thread_exceptions exit --speed 0.2`: 2 s before each of writer's parts, then 1.
-// - In `Divisions.SOURCE`, add `.daemon()` to `writer`'s builder and run `exit` again:
-//   no part gets written, as the JVM no longer waits for `writer`.
+// - In `Handlers.ownHandler`, delete `.uncaughtExceptionHandler(log)` and run `handler`:
+//   a trace goes to `System.err`, and the line says `failed: []`.
+// - `jbang thread_exceptions exit --speed 0.2`: 2 s before each of writer's parts, then
+//   exit status 1. Add `.daemon()` to `writer`'s builder and run `exit` again (default
+//   speed): no part is written; a daemon is not waited for, it runs until the JVM halts.
 //
 // ## Summary
 //
@@ -353,8 +356,7 @@ class StageRecovery {
 // exits with status 0, unless the failure reaches code that checks it.
 //
 // A handler hears of each failure on the dying thread, before `join()` returns; `submit`
-// keeps it in the `Future` for `get()`; `CompletableFuture` recovers with `exceptionally`
-// or `handle`. A `main` that throws gives 1, once the other non-daemon threads end.
+// keeps it for `get()`; `CompletableFuture` recovers with `exceptionally` or `handle`.
 
 // %% [main]
 class thread_exceptions {  // the entry point, script only: try --help
