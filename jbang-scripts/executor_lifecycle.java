@@ -32,11 +32,11 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 // `forkjoin` forgets a `newWorkStealingPool` (a `ForkJoinPool`). `ForgottenPool.start`
 // runs it in a JVM of its own (`java Child.java fixed`), collecting what it prints.
 //
-// `Waits.await` waits for a latch; `Waits.until` polls a child JVM, which signals
-// nothing, and says every 3 s that it still waits. The demo waits until the `fixed` child
-// has printed `main returns`, then starts the other two and waits until both have exited:
-// the `fixed` JVM had that long to exit, so it is not merely slow. We watch it for three
-// more pauses (500 ms each, divided by `--speed`), then end it.
+// A child's exit can be awaited (`Process.waitFor`), a line it prints only polled for:
+// `LeakWatch.until` polls, and says every 10 s that it still waits. The demo waits until
+// the `fixed` child has printed `main returns`, then starts the other two and waits until
+// both have exited: the `fixed` JVM had that long to exit, so it is not merely slow. We
+// watch it for three more pauses (500 ms each, divided by `--speed`), then end it.
 //
 // @diagram executor_lifecycle-leak
 
@@ -99,61 +99,50 @@ class ForgottenPool {
 }
 
 // %%
-class Waits {  // every wait in this lesson has a limit
-    /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
-    static void await(CountDownLatch latch, long limitMillis) {
-        try {
-            if (!latch.await(limitMillis, TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("no step within " + limitMillis + " ms");
+class LeakWatch {
+    static void demo(double speed) throws Exception {
+        long pause = Math.round(500 / speed), limit = 120_000 + 10 * pause;
+        try (var fixed = ForgottenPool.start("fixed")) {
+            until("main to return", limit, () -> !fixed.reader().isAlive()  // ended
+                    || fixed.output().contains("main returns"));
+            try (var closed = ForgottenPool.start("close");
+                 var forkJoin = ForgottenPool.start("forkjoin")) {
+                until("two JVMs to exit", limit,  // a reader ends when its JVM does
+                        () -> !closed.reader().isAlive() && !forkJoin.reader().isAlive());
+                show("newFixedThreadPool(2), then close():", closed, limit);
+                show("newWorkStealingPool(2), forgotten:", forkJoin, limit);
             }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted while waiting for a step", e);
-        }
+            if (!show("newFixedThreadPool(2), forgotten; its main returned first:",
+                    fixed, 0)) {  // still running: we watch it three pauses more
+                for (int step = 1; step <= 3 && !fixed.exitsWithin(pause); step++) {
+                    System.out.printf("  still running %,d ms after the others exited%n",
+                            step * pause);
+                }
+                System.out.println(fixed.process().isAlive()
+                        ? "  -> we end it: destroyForcibly()" : "  -> the JVM exited");
+            }
+        }  // ChildJvm.close() kills a child that is still running
     }
 
-    /** Polls `done` (a child JVM signals nothing); says so every 3 s it takes. */
+    /** Polls `done` until it holds, at most `limit` ms; says so every 10 s it takes. */
     static void until(String what, long limit, Callable<Boolean> done) throws Exception {
         long start = System.nanoTime(), said = 0;
         while (!done.call()) {
             long ms = (System.nanoTime() - start) / 1_000_000;
             if (ms > limit) throw new IllegalStateException("no " + what + " in time");
-            if (ms / 3_000 > said) System.out.printf("  (waiting for %s: %d s)%n", what,
-                    3 * (said = ms / 3_000));
+            if (ms / 10_000 > said) System.out.printf("  (waiting for %s: %d s)%n", what,
+                    10 * (said = ms / 10_000));
             Thread.sleep(50);  // polling output, not synchronising by sleeping
         }
     }
-}
 
-class LeakWatch {
-    static void demo(double speed) throws Exception {
-        long pause = Math.round(500 / speed), limit = 120_000 + 10 * pause;
-        try (var fixed = ForgottenPool.start("fixed")) {
-            Waits.until("main to return", limit, () -> !fixed.reader().isAlive()  // ended
-                    || fixed.output().contains("main returns"));
-            try (var closed = ForgottenPool.start("close");
-                 var forkJoin = ForgottenPool.start("forkjoin")) {
-                Waits.until("two JVMs to exit", limit,  // a reader ends when its JVM does
-                        () -> !closed.reader().isAlive() && !forkJoin.reader().isAlive());
-                show("newFixedThreadPool(2), then close():", closed, limit);
-                show("newWorkStealingPool(2), forgotten:", forkJoin, limit);
-            }
-            show("newFixedThreadPool(2), forgotten; its main returned first:", fixed, 0);
-            for (int step = 1; step <= 3 && !fixed.exitsWithin(pause); step++) {
-                System.out.printf("  still running %,d ms after the others exited%n",
-                        step * pause);
-            }
-            System.out.println(fixed.process().isAlive()
-                    ? "  -> we end it: destroyForcibly()" : "  -> the JVM exited");
-        }  // ChildJvm.close() kills a child that is still running
-    }
-
-    static void show(String title, ForgottenPool.ChildJvm child, long limit)
+    static boolean show(String title, ForgottenPool.ChildJvm child, long limit)
             throws InterruptedException {
         boolean exited = child.exitsWithin(limit);  // then all it printed has been read
         System.out.println(title);
         child.output().forEach(line -> System.out.println("  " + line));
         System.out.println(exited ? "  -> the JVM exited" : "  -> the JVM still runs");
+        return exited;
     }
 }
 
@@ -170,22 +159,23 @@ class LeakWatch {
 // | forgotten pool | its idle workers | the JVM exits |
 // |---|---|---|
 // | `newFixedThreadPool`, `newScheduledThreadPool`, `newSingleThreadScheduledExecutor` | wait for ever: core threads never time out | never |
-// | `newSingleThreadExecutor` | the same, but a `Cleaner` shuts the pool down once a GC finds the executor unreachable | only after a GC, which an idle JVM may never run |
+// | `newSingleThreadExecutor` | the same, but a `Cleaner` (it runs an action once the GC finds an object unreachable) shuts the pool down once the executor is unreachable | only after a GC, which an idle JVM may never run |
 // | `newCachedThreadPool` | end after 60 s without a task | about 60 s after its last task |
-// | `newWorkStealingPool` (a `ForkJoinPool`), `newVirtualThreadPerTaskExecutor` | are daemon threads | at once, abandoning running tasks |
+// | `newWorkStealingPool` (a `ForkJoinPool`) | are daemon threads | at once, abandoning running tasks |
+// | `newVirtualThreadPerTaskExecutor` | none: a new virtual thread per task, and virtual threads are daemons | at once, abandoning running tasks |
 //
 // ## Ending a pool: `shutdown()`, `shutdownNow()`, `close()`
 //
-// `shutdown()` takes a `ThreadPoolExecutor` from its run state `RUNNING` to `SHUTDOWN`:
-// it refuses new tasks, and the queue still drains. `shutdownNow()` takes it to `STOP`:
-// it interrupts the running tasks, empties the queue and hands those tasks back. With the
-// last worker gone it is `TERMINATED`. `close()` (Java 19+) is `shutdown()`, then
-// `awaitTermination()` until the pool has terminated, with no time limit. Each row below:
-// one worker, `worker-1`, whose running task waits on a closed gate (a latch), and three
-// tasks queued, all given by `submit()`. We end the pool one way, open the gate (not
-// after `shutdownNow()`), wait for the pool to terminate and read each task's
-// `Future.state()`. `close()` runs on a thread of its own, `closer`, which gets a pause
-// (300 ms, divided by `--speed`) to return: it cannot while the gate is closed.
+// A `ThreadPoolExecutor` has a run state (not a `Future.State`). `shutdown()` takes it
+// from `RUNNING` to `SHUTDOWN`: it refuses new tasks, and the queue still drains.
+// `shutdownNow()` takes it to `STOP`: it interrupts the running tasks, empties the queue
+// and hands those tasks back. With the last worker gone it is `TERMINATED`. `close()`
+// (Java 19+) is `shutdown()`, then `awaitTermination()` until the pool has terminated,
+// with no time limit. Each row below: one worker, `worker-1`, whose running task waits on
+// a closed gate (a latch), and three tasks queued, all given by `submit()`. A thread,
+// `ender`, ends the pool one way and gets a pause (300 ms, divided by `--speed`) to
+// return; then we open the gate (not after `shutdownNow()`), wait for the pool to
+// terminate and read each task's `Future.state()`.
 //
 // @diagram executor_lifecycle-states
 
@@ -196,8 +186,7 @@ class PoolEndings {
 
     static Row scene(String ending, long pause) throws Exception {
         long limit = 10_000 + 10 * pause;
-        var started = new CountDownLatch(1);
-        var gate = new CountDownLatch(1);
+        CountDownLatch started = new CountDownLatch(1), gate = new CountDownLatch(1);
         try (var pool = Executors.newFixedThreadPool(1,
                 Thread.ofPlatform().name("worker-", 1).factory())) {
             Future<String> running = pool.submit(() -> {
@@ -205,19 +194,20 @@ class PoolEndings {
                 if (!gate.await(limit, MILLISECONDS)) throw new TimeoutException();
                 return "ok";
             });
-            Waits.await(started, limit);
+            if (!started.await(limit, MILLISECONDS)) throw new TimeoutException();
             var queued = Stream.generate(() -> pool.submit(() -> "ok")).limit(3).toList();
-            List<Runnable> handedBack = List.of();
-            Thread closer = null;
-            switch (ending) {
-                case "shutdown()" -> pool.shutdown();
-                case "shutdownNow()" -> handedBack = pool.shutdownNow();
-                default -> closer = Thread.ofPlatform().name("closer").start(pool::close);
-            }
-            boolean waited = closer != null && !closer.join(Duration.ofMillis(pause));
+            var handedBack = new CopyOnWriteArrayList<Runnable>();
+            Thread ender = Thread.ofPlatform().name("ender").start(() -> {
+                switch (ending) {
+                    case "shutdown()" -> pool.shutdown();
+                    case "shutdownNow()" -> handedBack.addAll(pool.shutdownNow());
+                    default -> pool.close();
+                }
+            });
+            boolean waited = !ender.join(Duration.ofMillis(pause));  // the gate is closed
             if (!ending.equals("shutdownNow()")) gate.countDown();  // the task may finish
-            if (!pool.awaitTermination(limit, MILLISECONDS)
-                    || closer != null && !closer.join(Duration.ofMillis(limit))) {
+            if (!ender.join(Duration.ofMillis(limit))
+                    || !pool.awaitTermination(limit, MILLISECONDS)) {
                 throw new IllegalStateException("the pool did not terminate");
             }
             return new Row(waited, running, queued, handedBack);
@@ -249,33 +239,41 @@ class PoolEndings {
 // PoolEndings.table(1);
 
 // %% [markdown]
-// `shutdown()` and `shutdownNow()` returned at once; `close()` waited. After `shutdown()`
+// `shutdown()` and `shutdownNow()` returned within the pause, the gate still closed:
+// neither waits for tasks; `close()` returned once every task had run. After `shutdown()`
 // and `close()` every task ran. `shutdownNow()` interrupted the running task (its `await`
 // threw `InterruptedException`, which its `Future` holds) and handed the queued ones back
 // unrun. Every ending refuses new tasks (`RejectedExecutionException`). The surprise is
-// `RUNNING` for tasks that never started, in a terminated pool: `Future.State.RUNNING`
-// means "the task has not completed", and a `FutureTask` says it from `submit()` until it
-// completes, queued or running. These three never will: `get()` would wait for ever. Each
-// is the very `FutureTask` that `submit()` returned, so `cancel(false)` completes it.
+// `Future.State.RUNNING` (not the pool's run state) for tasks that never started, in a
+// terminated pool: it means "not completed", and a `FutureTask` says it from `submit()`
+// until it completes, queued or running. These three never will: `get()` would wait for
+// ever. Each is the `FutureTask` that `submit()` returned: `cancel(false)` completes it.
 //
 // ## Ending a pool within a time limit
 //
-// `close()` waits as long as the tasks run. To end a pool within a bound,
-// `ExecutorService`'s documentation gives a recipe: `shutdown()` and wait; then
-// `shutdownNow()` and wait again. `shutdownNow()` can only *ask* a task to stop, by
-// interrupting its worker. Two tasks that run until stopped test the recipe: one keeps
-// the request, one swallows it; both also stop once `cancelled` is set, the last resort.
+// `close()` waits as long as the tasks run. To end a pool within a bound, follow
+// `ExecutorService`'s documented recipe: `shutdown()` and wait; then `shutdownNow()` and
+// wait again; if interrupted meanwhile, `shutdownNow()` and keep the interrupt.
+// `shutdownNow()` can only *ask* a task to stop, by interrupting its worker. Two tasks
+// that run until stopped test the recipe: one keeps the request, one swallows it; both
+// also stop once `cancelled` is set, the last resort.
 
 // %%
 class BoundedShutdown {
     /** ExecutorService's recipe: ask and wait; insist and wait; then report. */
-    static String shutdownAndAwait(ExecutorService pool, long ms)
-            throws InterruptedException {
+    static String shutdownAndAwait(ExecutorService pool, long ms) {
         pool.shutdown();  // no new tasks; the queued ones still run
-        if (pool.awaitTermination(ms, MILLISECONDS)) return "ended by shutdown()";
-        pool.shutdownNow();  // interrupts the running tasks, hands back the queued ones
-        if (pool.awaitTermination(ms, MILLISECONDS)) return "ended by shutdownNow()";
-        return "still running after both";
+        try {
+            if (pool.awaitTermination(ms, MILLISECONDS)) return "ended by shutdown()";
+            System.out.printf("    still running %d ms after shutdown()%n", ms);
+            pool.shutdownNow();  // interrupts running tasks, hands back queued ones
+            if (pool.awaitTermination(ms, MILLISECONDS)) return "ended by shutdownNow()";
+            return "still running after both";
+        } catch (InterruptedException e) {  // our caller asks us to stop waiting:
+            pool.shutdownNow();  // insist at once,
+            Thread.currentThread().interrupt();  // and keep the request for the caller
+            return "interrupted while waiting";
+        }
     }
 
     /** Works in slices until `cancelled`; on an interrupt, `keepsRequest` or not. */
@@ -297,7 +295,7 @@ class BoundedShutdown {
         };
     }
 
-    static void compare(double speed) throws InterruptedException {
+    static void compare(double speed) throws Exception {
         long pause = Math.round(300 / speed), limit = 10_000 + 10 * pause;
         System.out.printf("shutdownAndAwait(pool, %d ms) on a looping task:%n", pause);
         for (boolean keeps : List.of(true, false)) {
@@ -306,10 +304,10 @@ class BoundedShutdown {
             var pool = Executors.newFixedThreadPool(1);
             try {
                 pool.execute(longTask(keeps, started, new CountDownLatch(1), cancelled));
-                Waits.await(started, limit);
-                String outcome = shutdownAndAwait(pool, pause);
-                System.out.printf("  a task that %-20s %s%n",
-                        keeps ? "keeps the interrupt:" : "swallows it:", outcome);
+                if (!started.await(limit, MILLISECONDS)) throw new TimeoutException();
+                System.out.println(keeps ? "  a task that keeps the interrupt:"
+                        : "  a task that swallows it:");
+                System.out.println("    " + shutdownAndAwait(pool, pause));
             } finally {
                 cancelled.set(true);  // the last resort: else close() waits for ever
                 pool.close();
@@ -340,7 +338,8 @@ class BoundedShutdown {
 // | Python | Java |
 // |---|---|
 // | `with ThreadPoolExecutor(max_workers=2) as ex:` | `try (var pool = Executors.newFixedThreadPool(2)) { … }` |
-// | `ex.shutdown(wait=True)`; `wait=False` | `close()`, or `shutdown()` then `awaitTermination(t, unit)`; `shutdown()` |
+// | `ex.shutdown(wait=True)` | `close()`, or `shutdown()` then `awaitTermination(t, unit)` |
+// | `ex.shutdown(wait=False)` | `shutdown()` |
 // | `ex.shutdown(cancel_futures=True)` | `shutdownNow()`, `cancel(false)` on each task it hands back, then `awaitTermination`; but it also interrupts the running tasks |
 // | a forgotten executor: at exit, its workers run the queued tasks and are joined | a forgotten fixed pool: the JVM never exits |
 //
