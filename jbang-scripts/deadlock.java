@@ -27,9 +27,9 @@ import java.util.stream.*;
 // ## Two accounts, one transfer
 //
 // Each account guards its balance with its own `ReentrantLock`. `Transfer.inBoth` locks
-// one account, then the other, and between the two calls a *seam*: a hook that does
-// nothing in normal use, which demos and tests use to pause a thread at the worst
-// moment. The naive transfer locks `from`, then `to`: the obvious code.
+// one account, then the other; between the two calls runs a *seam*, a hook that does
+// nothing in normal use and lets demos and tests pause a thread at the worst moment. The
+// naive transfer locks `from`, then `to`: the obvious code.
 
 // %%
 class Account {
@@ -80,14 +80,14 @@ class NaiveTransfer implements Transfer {  // broken: from, then to
 // deadlock only if both take their first lock before either takes its second, which
 // chance rarely delivers, so latches force it: `pay-1-to-2` locks account 1 and waits
 // in the seam until `pay-2-to-1` has locked account 2 and queued for account 1; then it
-// asks for account 2. The demo deadlocks on every run.
+// asks for account 2. The demo deadlocks, and prints the same lines, on every run.
 //
-// The notebook's kernel cannot interrupt a cell, so the demo must end by itself: it
-// polls the JVM's detector (this lesson's second half) until it reports both threads,
-// then interrupts one victim, as a database does. Its `lockInterruptibly()` throws
-// `InterruptedException`, its `finally` unlocks account 1, and `pay-2-to-1` completes.
-// The latches fix the order of the steps: only the identity hashes (`@...`) change from
-// run to run. `main` in the diagram is the demo's thread (in the notebook, the kernel's).
+// The demo must end by itself (a notebook cell cannot be interrupted): once each thread
+// is parked in the queue of the lock the other holds, it asks the JVM's detector (this
+// lesson's second half) once, then interrupts a victim, as a database does. Its
+// `lockInterruptibly()` throws `InterruptedException`, its `finally` unlocks account 1,
+// and `pay-2-to-1` completes. `main` in the diagram is the demo's thread (in the
+// notebook, the kernel's).
 //
 // @diagram deadlock-deadly-embrace
 
@@ -123,13 +123,17 @@ class Stage {  // pacing for people, and the waits that force a schedule
         }
     }
 
-    static boolean pay(Transfer t, Account from, Account to, long amount,
-                       Consumer<Account> seam) {
+    static boolean waitsFor(Thread t, Account account) {  // queued, and parked by now
+        return account.lock.hasQueuedThread(t) && t.getState() != Thread.State.RUNNABLE;
+    }
+
+    static String pay(Transfer t, Account from, Account to, long amount,
+                      Consumer<Account> seam) {
         try {
             t.move(from, to, amount, seam);
-            return true;
+            return "paid " + amount;
         } catch (InterruptedException e) {
-            return false;  // interrupted while waiting for a lock: moved nothing
+            return "interrupted";  // while waiting for a lock: moved nothing
         }
     }
 }
@@ -138,23 +142,16 @@ class Stage {  // pacing for people, and the waits that force a schedule
 class Detector {
     static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
 
-    /** Whether findDeadlockedThreads() reports all `threads`, each parked by now. */
-    static boolean deadlocked(List<Thread> threads) {
-        long[] found = MX.findDeadlockedThreads();  // null: no deadlock at all
-        return found != null && threads.stream().allMatch(t -> LongStream.of(found)
-                .anyMatch(id -> id == t.threadId())
-                && t.getState() != Thread.State.RUNNABLE);  // not just about to park
-    }
-
-    /** Prints, for each thread, the lock it waits for and that lock's owner. */
-    static void describe(List<Thread> threads, long pauseMillis) {
-        System.out.println("  findDeadlockedThreads() reports:");
-        long[] ids = threads.stream().mapToLong(Thread::threadId).toArray();
-        for (ThreadInfo info : MX.getThreadInfo(ids)) {
-            String lock = info.getLockName().replaceAll("^.*\\.", "");  // no package
-            Stage.step(pauseMillis, "  %s waits for %s, owned by %s".formatted(
-                    info.getThreadName(), lock, info.getLockOwnerName()));
-        }
+    /** Asks once; prints each thread it finds, its state, and who owns its lock. */
+    static void report(long pauseMillis) {
+        long[] found = MX.findDeadlockedThreads();
+        if (found == null) found = new long[0];  // null: no deadlock
+        System.out.printf("  findDeadlockedThreads() reports %d threads%n", found.length);
+        ThreadInfo[] infos = MX.getThreadInfo(found);
+        Arrays.sort(infos, Comparator.comparing(ThreadInfo::getThreadName));
+        for (ThreadInfo t : infos)
+            Stage.step(pauseMillis, "  %s (%s) waits for a lock owned by %s".formatted(
+                    t.getThreadName(), t.getThreadState(), t.getLockOwnerName()));
     }
 }
 
@@ -168,10 +165,12 @@ class Embrace {
         var aHoldsFirst = new CountDownLatch(1);
         var bIsWaiting = new CountDownLatch(1);
         long limit = 10_000 + 10 * pauseMillis;  // for steps that include paced pauses
-        Set<Thread> narrated = ConcurrentHashMap.newKeySet();
+        Map<String, Integer> visits = new ConcurrentHashMap<>();
         Consumer<Account> seam = held -> {
-            if (!narrated.add(Thread.currentThread())) return;  // a retry runs freely
             String me = Thread.currentThread().getName();
+            int n = visits.merge(me, 1, Integer::sum);  // from 2 on: retries
+            if (n == 2) Stage.step(pauseMillis, me + " timed out, backs off, retries");
+            if (n > 1) return;  // said once; later retries run freely
             Stage.step(pauseMillis, me + " holds " + held);
             if (me.equals("pay-1-to-2")) {
                 aHoldsFirst.countDown();
@@ -179,20 +178,20 @@ class Embrace {
                 Stage.step(pauseMillis, me + " asks for account 2");
             }
         };
-        var paid = new boolean[2];  // each worker writes its own slot; read after join
+        var said = new String[2];  // each worker writes its own slot; read after join
         var threads = new ArrayList<Thread>();
         try {
             threads.add(Thread.ofPlatform().name("pay-1-to-2")
-                    .start(() -> paid[0] = Stage.pay(transfer, one, two, 10, seam)));
+                    .start(() -> said[0] = Stage.pay(transfer, one, two, 10, seam)));
             Stage.await(aHoldsFirst, limit);
             threads.add(Thread.ofPlatform().name("pay-2-to-1")
-                    .start(() -> paid[1] = Stage.pay(transfer, two, one, 30, seam)));
-            Stage.poll(() -> one.lock.hasQueuedThread(threads.get(1)), limit);
+                    .start(() -> said[1] = Stage.pay(transfer, two, one, 30, seam)));
+            Stage.poll(() -> Stage.waitsFor(threads.get(1), one), limit);
             Stage.step(pauseMillis, "pay-2-to-1 waits for account 1");
             bIsWaiting.countDown();
-            if (detect) {
-                Stage.poll(() -> Detector.deadlocked(threads), limit);
-                Detector.describe(threads, pauseMillis);
+            if (detect) {  // once each waits for the other's lock, by the locks' queues
+                Stage.poll(() -> Stage.waitsFor(threads.get(0), two), limit);
+                Detector.report(pauseMillis);
                 Stage.step(pauseMillis, "interrupting pay-1-to-2, the victim");
                 threads.get(0).interrupt();
             }
@@ -201,17 +200,15 @@ class Embrace {
                 if (t.isAlive()) throw new IllegalStateException(t.getName() + " stuck");
             }
             System.out.printf("  pay-1-to-2 %s, pay-2-to-1 %s; balances %d + %d = %d%n",
-                    paid[0] ? "paid 10" : "gave up", paid[1] ? "paid 30" : "gave up",
-                    one.balance(), two.balance(), one.balance() + two.balance());
+                    said[0], said[1], one.balance(), two.balance(),
+                    one.balance() + two.balance());
             return List.of(one.balance(), two.balance());
         } finally {
             for (Thread t : threads) { t.interrupt(); t.join(limit); }  // if one is stuck
         }
     }
 
-    static void naive(long pauseMillis) throws InterruptedException {
-        run(new NaiveTransfer(), pauseMillis, true);
-    }
+    static void naive(long ms) throws Exception { run(new NaiveTransfer(), ms, true); }
 }
 
 // %% [run]
@@ -219,16 +216,16 @@ class Embrace {
 
 // %% [markdown]
 // Each thread waits for a lock the other owns: a cycle. The victim moved nothing, the
-// other paid, and the total is still 200: a deadlock costs liveness, not safety.
+// other paid, and the total is still 200: a deadlock costs liveness (threads stop making
+// progress), not safety (no data is corrupted).
 //
 // ## Fix 1: one global lock order
 //
-// A deadlock is a cycle of threads, each waiting for a lock the next one holds. If all
-// take locks in one global order (here: lower account id first, whichever way the money
-// flows), a thread only waits for a lock later in the order than all it holds, and no
-// cycle can close. Under the same forced schedule, `pay-2-to-1` now waits for account 1
-// holding nothing, and `pay-1-to-2` takes account 2 and finishes. It costs one comparison
-// at run time; it needs a total order on what you lock (a unique id), applied everywhere.
+// If every thread takes locks in one global order (here: lower account id first,
+// whichever way the money flows), each waits only for a lock later in the order than all
+// it holds, and no cycle can close. Under the same forced schedule, `pay-2-to-1` now
+// waits for account 1 holding nothing, and `pay-1-to-2` takes account 2 and finishes. The
+// cost: one comparison, and a unique id on all you lock.
 //
 // @diagram deadlock-ordered-locking
 
@@ -245,13 +242,13 @@ class OrderedTransfer implements Transfer {  // lower id first, whichever way mo
 // %% [markdown]
 // ## Fix 2: `tryLock` with a timeout, back off, retry
 //
-// When no order can be agreed (locks chosen at run time, or in code you do not control),
-// never wait without limit while holding a lock. `tryLock(timeout)` gives up on the
-// second lock; the transfer unlocks the first too, sleeps a *random* while and retries:
-// giving up breaks the cycle, and the randomness keeps two polite threads from retrying
-// in lockstep forever (a livelock). Here `pay-2-to-1` asked first, so its wait usually
-// ends first and `pay-1-to-2` gets account 2; whoever gives up, both transfers finish.
-// The price: wasted work on collisions, and no promise of success (hence the limit).
+// When locks cannot be ordered in advance (the second is known only once the first is
+// held, as when walking a linked structure, or code you do not control takes them), never
+// wait without limit holding a lock. `tryLock(timeout)` gives up on the second lock; the
+// transfer unlocks the first too, sleeps a *random* while and retries. Giving up breaks
+// the cycle; the randomness keeps two polite threads from retrying in lockstep forever (a
+// livelock). `pay-2-to-1` asked first, so it usually times out first (the output says
+// who). The price: wasted work, and no promise of success.
 //
 // @diagram deadlock-backoff
 
@@ -299,39 +296,42 @@ class Runs {  // the forced schedule again: with the fixes; with the detector wa
 // ## Finding a deadlock
 //
 // `ThreadMXBean.findDeadlockedThreads()` finds cycles of platform threads, each waiting
-// to acquire a lock the next one owns: monitors (`synchronized`) or *ownable
-// synchronizers* such as `ReentrantLock`. It returns their ids, or `null` if there is
-// none; `getThreadInfo(ids)` tells the lock each waits for (`getLockName()`: class and
-// identity hash) and its owner. `jcmd <pid> Thread.print` (or `jstack`) reports the same
-// ("Found one Java-level deadlock"). It is for troubleshooting, and may be expensive.
+// to acquire a lock the next one owns: a monitor (`synchronized`) or an *ownable
+// synchronizer* such as `ReentrantLock`. It returns their ids (or `null`);
+// `getThreadInfo(ids)` gives each one's state and the owner of the lock it waits for (the
+// lock's name, an internal `NonfairSync` class and an identity hash, says little). It is
+// for troubleshooting, "not for synchronization control": the demos ask it once, after
+// the locks' own queues show the deadlock.
 //
-// It reports what threads wait for now, not whether they would wait forever: below, the
-// back-off transfer waits up to a minute in each `tryLock`, and the detector reports a
-// deadlock that the timeouts would end (the demo interrupts its victim instead).
+// It reports waits, not whether they would last forever: below, each transfer waits up to
+// a minute in `tryLock`, and it reports both threads (`TIMED_WAITING`), though the
+// timeouts would end their waits.
 
 // %% [run]
 // Runs.timedWaits(400);
 
 // %% [markdown]
 // Finding a deadlock is not ending it. These demos free their threads only because they
-// wait in `lockInterruptibly()` or `tryLock`. A thread blocked entering `synchronized`,
-// or in `lock()`, has no timeout, and `interrupt()` only sets its flag: it waits on. The
-// detector finds such a deadlock too, but only ending the JVM ends it (the tests show it).
+// wait in `lockInterruptibly()` or `tryLock`. The detector finds a deadlock in
+// `synchronized` or `lock()` too, but nothing the program itself can do ends it: they
+// have no timeout, and `interrupt()` only sets a flag (the tests show it).
 //
 // ## Pitfalls
 //
-// - **The detector sees platform threads and locks only.** For two virtual threads
-//   deadlocked as above, `findDeadlockedThreads()` returns `null`; and it never sees
-//   waits in `join()`, `Future.get()` or a queue (a task waiting for one behind it).
+// - **The detector sees platform threads and locks only.** It reports no cycle that
+//   includes a virtual thread (for the two above, made virtual: `null`), nor waits in
+//   `join()`, `Future.get()` or a queue (a pool task waiting for a task queued behind it
+//   in the same pool).
 // - **Hidden locks.** Calling code you do not control (a listener) while holding a lock
 //   lets it take locks you never see: call out after unlocking ("open calls").
-// - **An order that can tie.** Two objects may share an `identityHashCode`: use ids.
+// - **An order that can tie.** If you order objects by `System.identityHashCode`, two
+//   may tie: order by unique ids.
 //
 // ## From Python
 //
 // | Python | Java |
 // |---|---|
-// | `with a.lock: with b.lock: ...` | `lockInterruptibly()`, `try`, `finally { unlock(); }`, nested (`inBoth`) |
+// | `with a.lock: with b.lock: ...` | `synchronized (a) { synchronized (b) { ... } }` (here `lockInterruptibly()`, so the demo can free its threads) |
 // | "acquire locks in the same order" | lock by a unique id, lower first (`OrderedTransfer`) |
 // | `lock.acquire(timeout=0.01)` returns `False` | `lock.tryLock(10, TimeUnit.MILLISECONDS)` returns `false` |
 // | `faulthandler.dump_traceback()`, `py-spy dump` | `jcmd <pid> Thread.print`, `findDeadlockedThreads()` |
@@ -341,12 +341,12 @@ class Runs {  // the forced schedule again: with the fixes; with the detector wa
 // ## Try it
 //
 // - Run `jbang deadlock embrace --speed 0.1`; while it reports the deadlock, run `jcmd`
-//   (it lists Java processes), then `jcmd <pid> Thread.print`: "Found one Java-level
-//   deadlock", with both threads and the lock each waits for.
-// - In `Embrace.run`, delete `threads.get(0).interrupt();` and run `embrace`: nothing
-//   moves until the demo gives up ("pay-1-to-2 stuck") and interrupts both.
-// - In `Embrace.run`, make both threads `Thread.ofVirtual()` and run `embrace`: the
-//   same deadlock, but the detector never reports it, and the demo times out.
+//   to find its pid, then `jcmd <pid> Thread.print`: "Found one Java-level deadlock".
+// - In `Embrace.run`, delete the two lines that announce and interrupt the victim, and
+//   run `embrace`: after about 14 s, `IllegalStateException: pay-1-to-2 stuck`; its
+//   `finally` then interrupts both so that the JVM can exit.
+// - In `Embrace.run`, make both threads `Thread.ofVirtual()` and run `embrace`: the same
+//   deadlock, but the detector "reports 0 threads"; the interrupt still ends it.
 //
 // ## Summary
 //

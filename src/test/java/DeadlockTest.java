@@ -8,20 +8,22 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
+import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import support.Scripts;
@@ -35,25 +37,33 @@ class DeadlockTest {
      * pay-1-to-2 and pay-2-to-1, each made to hold its first lock (the latch opens only
      * when both do) before it asks for its second: the deadly embrace, every time.
      */
-    private record Embraced(Account one, Account two, Thread a, Thread b) {
+    private record Embraced(Account one, Account two, Thread a, Thread b,
+                            CountDownLatch bothAsk) {
         static Embraced start(Transfer transfer, Thread.Builder builder) {
             var one = new Account(1, 100);
             var two = new Account(2, 100);
             var bothHoldFirst = new CountDownLatch(2);
+            var bothAsk = new CountDownLatch(2);
             Consumer<Account> seam = held -> {
                 bothHoldFirst.countDown();
                 Threads.await(bothHoldFirst);
+                bothAsk.countDown();  // what it does next: ask for its second lock
             };
             Thread a = builder.name("pay-1-to-2").start(() -> pay(transfer, one, two, 10, seam));
             Thread b = builder.name("pay-2-to-1").start(() -> pay(transfer, two, one, 30, seam));
-            return new Embraced(one, two, a, b);
+            return new Embraced(one, two, a, b, bothAsk);
         }
 
-        /** Until each thread is queued on the lock that the other one holds. */
-        void awaitEachQueuedOnTheOthersLock() throws TimeoutException {
-            poll(() -> one.lock.hasQueuedThread(b) && two.lock.hasQueuedThread(a)
-                    && a.getState() == Thread.State.WAITING
-                    && b.getState() == Thread.State.WAITING, "each queued on the other's lock");
+        /**
+         * Until each thread is parked (in `state`) on the lock that the other one holds:
+         * once past the seam, the only place either can park is in that lock's queue.
+         */
+        void awaitEachParkedOnTheOthersLock(Thread.State state) throws Exception {
+            Threads.await(bothAsk);
+            Threads.awaitState(a, state);
+            Threads.awaitState(b, state);
+            assertTrue(two.lock.hasQueuedThread(a), "pay-1-to-2 queued for account 2");
+            assertTrue(one.lock.hasQueuedThread(b), "pay-2-to-1 queued for account 1");
         }
 
         /** Interrupts both (each is waiting interruptibly) and joins them. */
@@ -73,13 +83,10 @@ class DeadlockTest {
         }
     }
 
-    /** Polls (yielding, not sleeping) until `done`, at most Threads.LONG. */
-    private static void poll(BooleanSupplier done, String what) throws TimeoutException {
-        long deadline = System.nanoTime() + Threads.LONG.toNanos();
-        while (!done.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new TimeoutException(what);
-            Thread.yield();
-        }
+    /** The ids findDeadlockedThreads() reports (it returns null for none). */
+    private static Set<Long> deadlocked() {
+        long[] found = MX.findDeadlockedThreads();
+        return found == null ? Set.of() : LongStream.of(found).boxed().collect(Collectors.toSet());
     }
 
     private static long lockOwner(Thread waiter) {
@@ -91,8 +98,8 @@ class DeadlockTest {
     void oppositeNaiveTransfersDeadlockEachWaitingForTheOthersLock() throws Exception {
         var e = Embraced.start(new NaiveTransfer(), Thread.ofPlatform());
         try {
-            poll(() -> Detector.deadlocked(List.of(e.a(), e.b())), "a reported deadlock");
-            // both are parked now (Detector.deadlocked checks), so a snapshot shows the cycle
+            e.awaitEachParkedOnTheOthersLock(Thread.State.WAITING);
+            assertEquals(Set.of(e.a().threadId(), e.b().threadId()), deadlocked());
             assertEquals(e.b().threadId(), lockOwner(e.a()), "pay-1-to-2 waits for b's lock");
             assertEquals(e.a().threadId(), lockOwner(e.b()), "pay-2-to-1 waits for a's lock");
         } finally {
@@ -157,11 +164,12 @@ class DeadlockTest {
 
     @Test
     @Timeout(30)
-    void theDetectorReportsACycleOfTimedTryLockWaitsThatWouldEnd() throws Exception {
+    void theDetectorReportsACycleOfTimedTryLockWaits() throws Exception {
         var e = Embraced.start(new BackoffTransfer(60_000), Thread.ofPlatform());
         try {
-            // each waits in tryLock(60 s): both waits would end, yet the detector reports
-            poll(() -> Detector.deadlocked(List.of(e.a(), e.b())), "a reported deadlock");
+            // each waits in tryLock(60 s), TIMED_WAITING: a wait with an end, yet reported
+            e.awaitEachParkedOnTheOthersLock(Thread.State.TIMED_WAITING);
+            assertEquals(Set.of(e.a().threadId(), e.b().threadId()), deadlocked());
         } finally {
             e.end();
         }
@@ -172,7 +180,7 @@ class DeadlockTest {
     void theDetectorDoesNotFindDeadlockedVirtualThreads() throws Exception {
         var e = Embraced.start(new NaiveTransfer(), Thread.ofVirtual());
         try {
-            e.awaitEachQueuedOnTheOthersLock();  // a deadlock, by the locks' own queues
+            e.awaitEachParkedOnTheOthersLock(Thread.State.WAITING);  // by the locks' queues
             assertNull(MX.findDeadlockedThreads(), "findDeadlockedThreads()");
         } finally {
             e.end();
@@ -266,25 +274,26 @@ class DeadlockTest {
                 runUnbreakableChild(kind).getLast());
     }
 
-    /** `embrace` with lockInterruptibly(), `detect` with tryLock(1 minute): the same story. */
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"embrace", "detect"})
+    /** `embrace` with lockInterruptibly(), `detect` with tryLock(1 minute): the same story,
+     *  but `detect`'s threads are in timed waits. */
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({"embrace, WAITING", "detect, TIMED_WAITING"})
     @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
-    void sectionShowsTheForcedDeadlockFoundAndBroken(String section) throws Exception {
+    void sectionShowsTheForcedDeadlockFoundAndBroken(String section, String state)
+            throws Exception {
         var run = Scripts.compiled("deadlock", section, "--speed", "20");
         assertEquals(0, run.exitCode(), run.stderr());
-        var lines = run.stdout().lines().map(l -> l.replaceAll("@\\p{XDigit}+", "@H"))
-                .filter(l -> l.startsWith("  ")).toList();
+        var lines = run.stdout().lines().filter(l -> l.startsWith("  ")).toList();
         assertEquals(List.of(
                 "  pay-1-to-2 holds account 1",
                 "  pay-2-to-1 holds account 2",
                 "  pay-2-to-1 waits for account 1",
                 "  pay-1-to-2 asks for account 2",
-                "  findDeadlockedThreads() reports:",
-                "    pay-1-to-2 waits for ReentrantLock$NonfairSync@H, owned by pay-2-to-1",
-                "    pay-2-to-1 waits for ReentrantLock$NonfairSync@H, owned by pay-1-to-2",
+                "  findDeadlockedThreads() reports 2 threads",
+                "    pay-1-to-2 (" + state + ") waits for a lock owned by pay-2-to-1",
+                "    pay-2-to-1 (" + state + ") waits for a lock owned by pay-1-to-2",
                 "  interrupting pay-1-to-2, the victim",
-                "  pay-1-to-2 gave up, pay-2-to-1 paid 30; balances 130 + 70 = 200"), lines);
+                "  pay-1-to-2 interrupted, pay-2-to-1 paid 30; balances 130 + 70 = 200"), lines);
     }
 
     @Test
@@ -295,5 +304,8 @@ class DeadlockTest {
         assertEquals(2, run.stdout().lines().filter(l -> l.equals(
                 "  pay-1-to-2 paid 10, pay-2-to-1 paid 30; balances 120 + 80 = 200")).count(),
                 run.stdout());
+        // the back-off run: at least one thread (usually pay-2-to-1) timed out and retried
+        assertTrue(run.stdout().lines().anyMatch(l -> l.matches(
+                "  pay-(1-to-2|2-to-1) timed out, backs off, retries")), run.stdout());
     }
 }
