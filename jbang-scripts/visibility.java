@@ -4,14 +4,15 @@
 // %% [markdown]
 // # Visibility: writes another thread may never see, and the edges that make them seen
 //
-// One thread sets `stop = true`, and a loop in another thread that tests `stop` never
-// ends: no exception, no warning, the loop just keeps seeing `false`. The Java Memory
-// Model allows it, and HotSpot's optimizing compiler does it, as a child JVM shows below.
+// One thread sets `stop = true`, and a loop in another thread that tests `stop` may
+// never end: no exception, no warning, the loop just keeps seeing `false`. The Java
+// Memory Model allows it, and HotSpot's optimizing compiler does it, as a child JVM
+// shows below.
 //
 // **You will learn**
 // - why a loop may never see another thread's write to a plain field, and on which JVMs
 // - what `volatile` guarantees, and what it does not
-// - the happens-before edges: `start`, `join`, locks, `volatile`, concurrent collections
+// - happens-before edges: `start`, `join`, locks, `volatile`, concurrent collections
 // - safe publication: handing an object to another thread with all its fields
 
 // %%
@@ -26,11 +27,13 @@ import java.util.stream.*;
 // ## The stale flag
 //
 // The simplest way to stop a worker: a `boolean` field it tests on every turn of its
-// loop, which another thread sets to `true`. In the program below, the `spinner` first
-// runs its loop method 20,000 times with a small limit, so that the JIT compiles it,
-// then enters it for good. `main` waits until the spinner's stack shows it in that loop
-// (so it has read the flag), sets the flag, and waits `patience` ms for it to end. The
-// first argument picks a plain or a `volatile` flag.
+// loop, which another thread sets to `true`. The JVM first interprets bytecode; its
+// just-in-time (JIT) compilers, C1 (fast) and C2 (optimizing), turn hot methods into
+// machine code. In the program below, the `spinner` first runs its loop method 20,000
+// times with a small limit, so that the JIT compiles it, then enters it for good.
+// `main` waits for that (the `warm` latch), then until the spinner's stack shows it in
+// the loop (so it has read the flag), sets the flag, and waits `patience` ms for it to
+// end. The first argument picks a plain or a `volatile` flag.
 
 // %%
 class StopFlagChild {
@@ -98,12 +101,13 @@ public class Child {  // java Child.java plain|volatile <patience in ms>
 //
 // In the lesson's own JVM, a spinner that never stops would spin until that JVM ends:
 // Java cannot kill a thread, and this loop ignores interrupts. So `ChildJvm` runs the
-// program in the JDK's source-file mode, and destroys the process when done. It takes
-// JVM options for one reason: with `BackgroundCompilation` off for `Child::spin*`, the
-// thread that triggers a compilation of a `spin` method waits for it, so after the
-// warm-up the loop is compiled code, however busy the machine. `relay` prints the
-// child's lines as they come (a dot a second while it is quiet); then `FlagDemo.run`
-// waits to see if the child JVM ends by itself.
+// program in the JDK's source-file mode, and destroys the process when done. With
+// `BackgroundCompilation` off for `Child::spin*`, the thread that triggers a
+// compilation of a `spin` method waits for it, so after the warm-up the loop is
+// compiled code, however busy the machine (`quiet` stops the JVM from echoing that
+// command). `relay` prints the child's lines as they come, and a line when it has been
+// quiet for 2 s (compiling `Child.java` takes seconds); then `FlagDemo.run` waits to
+// see if the child JVM ends by itself.
 //
 // @diagram visibility-stale-flag
 
@@ -146,23 +150,19 @@ class StaleFlag {
     /** Prints the child's lines as they come, until one starts with `last`. */
     static String relay(ChildJvm child, String last, long limitMillis)
             throws InterruptedException {
-        long start = System.nanoTime(), quietSince = start;
-        int dots = 0;  // on the current line of progress dots
+        long start = System.nanoTime(), said = start;  // the last time we printed
         for (int shown = 0; ; Thread.sleep(20)) {
             boolean ended = !child.reader().isAlive();  // then all its output is here
-            List<String> lines = child.output();
-            for (; shown < lines.size(); shown++, quietSince = System.nanoTime()) {
-                if (dots > 0) System.out.println();  // ends the line of dots
+            for (List<String> lines = child.output(); shown < lines.size(); shown++) {
                 System.out.println("  child: " + lines.get(shown));
-                dots = 0;
+                said = System.nanoTime();
                 if (lines.get(shown).startsWith(last)) return lines.get(shown);
             }
-            long waited = (System.nanoTime() - start) / 1_000_000;
-            if (ended || waited > limitMillis) throw new IllegalStateException(last);
-            if (System.nanoTime() - quietSince > 1_000_000_000L) {  // a dot a second
-                System.out.print(dots == 0 ? "  (waiting for the child JVM) ." : ".");
-                if (++dots == 40) { System.out.println(); dots = 0; }  // 40 to a line
-                quietSince = System.nanoTime();
+            if (ended || System.nanoTime() - start > limitMillis * 1_000_000)
+                throw new IllegalStateException("no line '" + last + "...'");
+            if (System.nanoTime() - said > 2_000_000_000L) {  // never silent for long
+                System.out.println("  (waiting for the child JVM)");
+                said = System.nanoTime();
             }
         }
     }
@@ -183,9 +183,10 @@ class FlagDemo {
                 flag, String.valueOf(patience))) {
             String verdict = StaleFlag.relay(child, "spinner s", 60_000 + 2 * patience);
             boolean stopped = verdict.equals("spinner stopped");
-            boolean exited = child.exitsWithin(stopped ? 10_000 : patience);
+            long wait = Math.min(patience, 2_000);  // a JVM with no thread left ends
+            boolean exited = child.exitsWithin(stopped ? 10_000 : wait);
             System.out.println(exited ? "the child JVM exited by itself"
-                    : "the child JVM is still up " + patience + " ms later: destroyed");
+                    : "the child JVM is still up " + wait + " ms later: destroyed");
             return new Outcome(List.copyOf(child.output()), stopped, exited);
         }
     }
@@ -205,18 +206,19 @@ class FlagDemo {
 //
 // - **HotSpot with C2** (OpenJDK builds such as Temurin, by default, or with
 //   `-XX:-TieredCompilation`): C2 hoists the read out of the loop, and the child, whose
-//   loop runs only once C2 has compiled it, keeps spinning on every run.
+//   loop normally runs only once C2 has compiled it, keeps spinning.
 // - **`-Xint`** (the interpreter only): every turn reads the field, and the loop ends.
 //   So does a loop not yet compiled: the bug hides from short tests and debuggers.
-// - **C1 alone** (`-XX:TieredStopAtLevel=1` to `3`), **Graal**, other JVMs: each may
-//   or may not hoist it. The lesson relies on none of them; its tests skip the stale
-//   flag unless the child says `C2`.
+// - **C1 alone** (`-XX:TieredStopAtLevel=1` to `3`): at level 1 it hoists the read
+//   too; at level 3, which adds profiling, the loop ends. **Graal**, other JVMs: each
+//   may or may not hoist it. The tests skip the stale flag unless the child says `C2`.
 //
 // ## The fix: `volatile`
 //
-// Every read and write of a `volatile` field is a synchronization action (JLS §17.4.4):
-// none may be dropped or reused, and a volatile write *happens-before* every read that
-// sees it (§17.4.5). The spinner sees `true` and ends, with all `main` wrote before:
+// Each turn's read of a `volatile` field is its own synchronization action (JLS
+// §17.4.2), ordered with `main`'s write (§17.4.4), so the JIT may not hoist it out of
+// the loop; and a volatile write *happens-before* every read that sees it (§17.4.5).
+// The spinner sees `true` and ends, with all `main` wrote before:
 //
 // @diagram visibility-volatile-flag
 
@@ -240,16 +242,17 @@ class FlagDemo {
 // | `join` | `t` ends | `t.join()` returns |
 // | lock | unlocking a monitor or a `Lock` | a later lock of the same one |
 // | `volatile` | a write to a volatile field | a read that sees that write |
-// | concurrent collection | putting an object in (`put`, `offer`) | reading or removing it |
+// | concurrent collection | putting an object in (`put`) | reading or removing it |
 //
 // The `java.util.concurrent` docs list more (submitting a task happens-before it runs;
 // `countDown()` before `await()` returns). Below, an `Order` with plain fields (neither
-// `volatile` nor `final`) is handed from one thread to another over each edge.
+// `volatile` nor `final`) is handed from one thread to another over each edge; the
+// diagram follows the volatile one.
 //
 // @diagram visibility-happens-before
 
 // %%
-class Order {  // plain fields: seen whole by another thread only over an edge
+class Order {  // plain fields: guaranteed whole in another thread only over an edge
     String item;
     int quantity;
     Order(String item, int quantity) { this.item = item; this.quantity = quantity; }
@@ -262,6 +265,7 @@ class HandOffs {
     static final Object LOCK = new Object();
 
     static void all() throws Exception {
+        published = null; synchronized (LOCK) { guarded = null; }  // forget earlier runs
         var order = new Order("tea", 2);  // main writes it, then starts the thread
         Thread.ofPlatform().start(() -> say("start", "the thread sees " + order)).join();
         var made = new Order[1];
@@ -300,7 +304,8 @@ class HandOffs {
 // %% [markdown]
 // Every run prints these lines; handed over through a plain field instead, the orders
 // would usually arrive whole too, on x86 at least. That is the trap: the edges are what
-// the JMM *promises*, on every CPU; the stale flag is what can happen without one.
+// the JMM *promises*, on every CPU; the stale flag is what can happen without one. For
+// an object seen half built, see the unsafe-publication diagram in `singleton`.
 //
 // ## Safe publication
 //
@@ -326,7 +331,7 @@ class HandOffs {
 //
 // | Python (the seed) | Java |
 // |---|---|
-// | `stop = threading.Event()`, `stop.set()`, `stop.is_set()` | `volatile boolean`, `AtomicBoolean`, or `interrupt()` |
+// | `threading.Event()`: `set()`, `is_set()` | `volatile boolean`, `interrupt()` |
 // | `queue.Queue`: `put`, `get` | `BlockingQueue`: `put`, `take` (an edge) |
 // | `t.start()`, `t.join()` | the same, and each is an edge |
 //
@@ -336,19 +341,20 @@ class HandOffs {
 // ## Try it
 //
 // - Run `JAVA_TOOL_OPTIONS=-Xint jbang visibility stale` (slower: every JVM runs
-//   interpreted): the child inherits it, says `JIT compiler: none`, and its spinner stops.
+//   interpreted): the child inherits it, says `JIT compiler: none`; its spinner stops.
 // - Run it with `JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1` (C1 only): the child says
-//   `no C2`; see whether C1 hoists the read too.
+//   `no C2`, and still runs (C1 hoists too); with `TieredStopAtLevel=3` it stops.
 //
 // ## Summary
 //
 // A thread is guaranteed to see another thread's write only over a happens-before
 // edge; without one, a loop may test a stale copy of a plain field forever.
 //
-// HotSpot's C2 does exactly that to a hot loop on a plain flag, and the interpreter
-// does not, so the bug hides from short tests. Make such a flag `volatile` (or an
-// `AtomicBoolean`, or use interruption); hand objects over through `start`, `join`, a
-// lock, a `volatile` field or a concurrent collection; and prefer immutable objects.
+// HotSpot's JIT (C2, and C1 at level 1) does that to a hot loop on a plain flag, and
+// the interpreter does not, so the bug hides from short tests. Make such a flag
+// `volatile` (or an `AtomicBoolean`, or use interruption); hand objects over through
+// `start`, `join`, a lock, a `volatile` field or a concurrent collection; and prefer
+// immutable objects.
 
 // %% [main]
 class visibility {  // the entry point, script only: `jbang visibility --help`

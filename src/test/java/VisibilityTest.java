@@ -10,6 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -29,10 +30,14 @@ class VisibilityTest {
      * C2 compiled its loop, and C2 hoists the plain read out of it. Any other compiler
      * (the interpreter, C1 alone, Graal), chosen e.g. through JAVA_TOOL_OPTIONS, which the
      * child inherits, may see the write: the child names its compiler, and the test skips.
+     * It checks one wait (the patience), not "never"; and that the flag really is written
+     * and seen by a loop that rereads it is shown by theInterpreterReadsThePlainFlag...,
+     * which runs the same child with -Xint.
      */
     @Test
     @Timeout(180)
-    void plainFlagIsNeverSeenByTheC2CompiledLoopAndItsJvmStaysUp() throws Exception {
+    void plainFlagIsNotSeenWithinTheWaitByTheC2CompiledLoopAndItsJvmStaysUp()
+            throws Exception {
         FlagDemo.Outcome o = FlagDemo.run("plain", 1);
 
         assumeTrue(o.output().contains("JIT compiler: C2"),
@@ -44,10 +49,13 @@ class VisibilityTest {
     @Test
     @Timeout(180)
     void volatileFlagStopsTheSpinnerAndItsJvmExitsOnAnyCompiler() throws Exception {
-        FlagDemo.Outcome o = FlagDemo.run("volatile", 0.1);  // up to 10 s to stop
+        var outcome = new FlagDemo.Outcome[1];
+        String out = captureOut(() -> outcome[0] = FlagDemo.run("volatile", 0.1));
+        FlagDemo.Outcome o = outcome[0];
 
         assertTrue(o.stopped(), "join returned: the write was seen. " + o.output());
         assertTrue(o.exited());
+        assertTrue(out.contains("    Child.java volatile 10000\n"), "speed scales: " + out);
     }
 
     @Test
@@ -84,7 +92,7 @@ class VisibilityTest {
         String quiet = """
                 public class Child {
                     public static void main(String[] args) throws Exception {
-                        Thread.sleep(2_500);
+                        Thread.sleep(3_000);
                         System.out.println("done");
                     }
                 }
@@ -94,19 +102,16 @@ class VisibilityTest {
                 assertEquals("done", StaleFlag.relay(child, "done", 50_000));
             }
         });
-        assertTrue(out.contains("  (waiting for the child JVM) .."), out);
+        assertTrue(out.contains("\n  (waiting for the child JVM)\n"), out);
         assertTrue(out.contains("\n  child: done"), out);
-    }
-
-    @Test
-    @Timeout(180)
-    void speedScalesThePatience() throws Exception {
-        String out = captureOut(() -> FlagDemo.run("volatile", 4));
-        assertTrue(out.contains("    Child.java volatile 250\n"), out);
     }
 
     // --- hand-offs over happens-before edges ---
 
+    /**
+     * What the section prints, as the prose says every run does. Plain fields would print
+     * the same on x86: the guarantee itself is checked (under stress) by the next test.
+     */
     @Test
     @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
     void handoffSectionShowsEachEdgeDeliveringTheWholeOrder() throws Exception {
@@ -121,22 +126,28 @@ class VisibilityTest {
                 run.stdout().lines().filter(l -> !l.isBlank() && !l.startsWith("==")).toList());
     }
 
-    /** Correct publication under stress: a reader never sees an order half built. */
+    /**
+     * Correct publication under stress: a reader never sees an order half built. This only
+     * confirms the correct version: on x86 a plain field would pass too (see singleton).
+     */
     @Test
     @Timeout(60)
     void ordersPublishedOverAVolatileOrAQueueAreAlwaysWhole() throws Exception {
         int orders = 100_000;
         var latest = new AtomicReference<Order>();  // a volatile field inside
         BlockingQueue<Order> queue = new ArrayBlockingQueue<>(64);
-        var failures = new ArrayList<String>();
+        List<String> failures = new CopyOnWriteArrayList<>();  // from either thread
         Thread writer = Thread.ofPlatform().name("writer").start(() -> {
             try {
                 for (int i = 1; i <= orders; i++) {
                     latest.set(new Order("item-" + i, i));
-                    queue.put(new Order("item-" + i, i));
+                    if (!queue.offer(new Order("item-" + i, i), 10, TimeUnit.SECONDS)) {
+                        failures.add("writer: queue full for 10 s at order " + i);
+                        return;
+                    }
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                failures.add("writer interrupted");
             }
         });
         Thread reader = Thread.ofPlatform().name("reader").start(() -> {
@@ -144,14 +155,14 @@ class VisibilityTest {
                 for (int i = 1; i <= orders; i++) {
                     Order taken = queue.poll(10, TimeUnit.SECONDS);
                     Order seen = latest.get();
-                    if (taken == null || !taken.item.equals("item-" + taken.quantity)
-                            || seen == null || !seen.item.equals("item-" + seen.quantity)) {
-                        failures.add(taken + " / " + seen);
+                    if (taken == null || !("item-" + taken.quantity).equals(taken.item)
+                            || seen == null || !("item-" + seen.quantity).equals(seen.item)) {
+                        failures.add("reader: " + taken + " / " + seen);
                         return;
                     }
                 }
             } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+                failures.add("reader interrupted");
             }
         });
         Threads.joinAll(List.of(writer, reader));
