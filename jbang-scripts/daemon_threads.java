@@ -26,14 +26,13 @@ import java.util.stream.*;
 // %% [markdown]
 // ## A heartbeat in a JVM of its own
 //
-// Whether a JVM exits can only be seen from outside, so the lesson runs a small
-// program, `Child`, in JVMs of its own. Its thread `heartbeat` prints `heartbeat 1`,
-// `heartbeat 2`, ... a beat apart, for ever, and says so when interrupted and in its
-// `finally`. `main` registers a shutdown hook (the thread `hook`, below) that says
-// whether the heartbeat is alive, starts the heartbeat, waits for its first beat and
-// returns. Arguments: the heartbeat's kind, the beat in ms, and `stop` (the hook then
-// interrupts and joins the heartbeat). `ChildJvm` runs `java Child.java args`
-// (source-file mode) and collects its output; `follow` prints it as it comes.
+// A JVM's exit shows only from outside, so the lesson runs a small program, `Child`, in
+// JVMs of its own. Its thread `heartbeat` prints `heartbeat 1`, `heartbeat 2`, ... a beat
+// apart, for ever, and says so when interrupted and in its `finally`. `main` registers a
+// shutdown hook (thread `hook`) that says whether the heartbeat is alive (and, given
+// `stop`, interrupts and joins it), starts the heartbeat, waits for its first beat and
+// returns. `ChildJvm` runs `java Child.java args` in a new JVM and collects its output;
+// `follow` prints it as it comes, and says `(waiting for the JVM)` after 5 s of silence.
 
 // %%
 class Heartbeat {
@@ -144,12 +143,11 @@ class JvmWatch {
 // %% [markdown]
 // ## Daemon or not: who keeps the JVM alive
 //
-// Two children, one after the other, differ only in the heartbeat's daemon flag. A JVM
-// begins its shutdown when its last *non-daemon* thread has ended (`Runtime` javadoc,
-// "Shutdown Sequence"). In the daemon child that is `main`: the hook runs and sees the
-// heartbeat alive, then the JVM terminates and every thread just stops: no exception,
-// no `finally`, no try-with-resources closing. In the other child no shutdown begins:
-// the parent watches three more beats and kills it.
+// Two children differ only in the heartbeat's daemon flag. A JVM begins its shutdown
+// when its last *non-daemon* thread has ended (`Runtime` javadoc, "Shutdown Sequence").
+// In the daemon child that is `main`: the hook runs and sees the heartbeat alive, then
+// the JVM terminates and every thread just stops: no exception, no `finally`. In the
+// other child no shutdown begins: the parent watches three more beats and kills it.
 //
 // @diagram daemon_threads-jvm-exit
 
@@ -196,7 +194,7 @@ class DaemonExit {
 
 // %% [markdown]
 // The daemon child exited with status 0 right after `main` returned, and its heartbeat
-// never printed `heartbeat: finally`. A second beat may show before the exit, even
+// never printed `heartbeat: finally`. Further beats may show before the exit, even
 // after the hook's line: daemons run on while the hooks run. The other child went on
 // beating after `main: returns`, and would have for ever. So a daemon suits work that
 // may be dropped at any instant: a heartbeat, a cache refresh, a watcher.
@@ -206,8 +204,8 @@ class DaemonExit {
 // A new platform thread takes its flag from the thread that *creates* it, by a
 // constructor or a `Thread.Builder` that does not set it: threads made by `main` are
 // non-daemon, those made by a daemon are daemons. A factory may decide for itself:
-// `Executors.defaultThreadFactory()` always makes non-daemon threads (a forgotten pool
-// keeps the JVM alive: see `executor_lifecycle`); every `ForkJoinPool` worker, the
+// `Executors.defaultThreadFactory()` always makes non-daemon threads (a forgotten fixed
+// pool keeps the JVM alive: see `executor_lifecycle`); every `ForkJoinPool` worker, the
 // common pool's too, is created a daemon. Virtual threads are always daemons.
 
 // %%
@@ -215,23 +213,23 @@ class DaemonFlags {
     record Row(String thread, String daemon) { }
 
     static List<Row> rows() throws Exception {
-        Runnable idle = () -> { };
-        Thread me = Thread.currentThread(), virtual = Thread.ofVirtual().unstarted(idle);
+        Runnable r = () -> { };
+        Thread me = Thread.currentThread(), virtual = Thread.ofVirtual().unstarted(r);
         var made = new ArrayList<Thread>();  // filled by a daemon, read after its join
         Thread maker = Thread.ofPlatform().daemon().start(() -> made.addAll(List.of(
-                new Thread(idle), Thread.ofPlatform().unstarted(idle),
-                Executors.defaultThreadFactory().newThread(idle))));
+                new Thread(r), Thread.ofPlatform().unstarted(r),
+                Executors.defaultThreadFactory().newThread(r))));
         if (!maker.join(java.time.Duration.ofSeconds(10))) throw new TimeoutException();
         var ran = new AtomicReference<Thread>();
         CompletableFuture.runAsync(() -> ran.set(Thread.currentThread()))
                 .get(10, TimeUnit.SECONDS);
         return List.of(row("this thread, '" + me.getName() + "'", me),
-                row("new Thread(r), made by this thread", new Thread(idle)),
+                row("new Thread(r), made by this thread", new Thread(r)),
                 row("new Thread(r), made by a daemon", made.get(0)),
                 row("Thread.ofPlatform().unstarted(r), made by a daemon", made.get(1)),
                 row("Executors.defaultThreadFactory(), in a daemon", made.get(2)),
                 row("Thread.ofVirtual().unstarted(r)", virtual),
-                row("runAsync(r) ran on '" + ran.get().getName() + "'", ran.get()),
+                row("runAsync(...) ran on '" + ran.get().getName() + "'", ran.get()),
                 new Row("setDaemon(true) on this running thread",
                         outcome(() -> me.setDaemon(true))),
                 new Row("setDaemon(false) on a virtual thread",
@@ -261,23 +259,24 @@ class DaemonFlags {
 
 // %% [markdown]
 // In a script "this thread" is `main`; in the notebook, cells run on the kernel's
-// thread (`Engine-thread-...`), non-daemon too. `runAsync(r)` ran on a common-pool
-// worker, a daemon: since JDK 25 (JDK-8319447) async methods without an executor always
-// use the common pool (a parallelism of 0 is raised to 2), though the javadoc of
-// `defaultExecutor()` still speaks of "one thread per async task". That was JDK 8 to 24
-// with a common-pool parallelism below 2 (the default on one or two processors): each
-// task got a `new Thread`, with the flag of the thread that submitted it. Now a
+// thread (`Engine-thread-...`), non-daemon too. `runAsync` ran on a common-pool worker,
+// a daemon: since JDK 25 (JDK-8319447) async methods without an executor always use
+// the common pool (a parallelism of 0 is raised to 2). So in JDK 25, on any machine, a
 // `runAsync` task nobody joins is cut off at exit: join it if its work must be done.
+//
+// JDK 8 to 24 did so only at a common-pool parallelism of 2 or more; below (the default
+// on one or two processors) each task got a `new Thread`, with the flag of the calling
+// thread (for `runAsync`, the caller). The javadoc of `defaultExecutor()` still says so.
 //
 // ## Shutdown hooks: SIGTERM runs them, SIGKILL cannot
 //
-// `Runtime.getRuntime().addShutdownHook(thread)` registers an unstarted thread that
-// the JVM starts when its shutdown begins: when the last non-daemon thread ends (the
-// daemon child above), on `System.exit`, or on SIGTERM, SIGINT (Ctrl-C) or SIGHUP,
-// whose handlers exit with status 128 + the signal's number. When the hooks have ended
-// the JVM terminates, whatever threads still run. SIGKILL (`kill -9`) cannot be caught:
-// the kernel ends the process, no Java code runs. Two children run a non-daemon
-// heartbeat whose hook stops it. The parent signals them through `process.toHandle()`:
+// `Runtime.getRuntime().addShutdownHook(thread)` registers an unstarted thread that the
+// JVM starts when its shutdown begins: when the last non-daemon thread ends (the daemon
+// child above), on `System.exit`, or on SIGTERM, SIGINT (Ctrl-C) or SIGHUP (unless
+// `-Xrs`), whose handlers exit with status 128 + the signal's number. When the hooks have
+// ended the JVM terminates, whatever threads still run. SIGKILL (`kill -9`) cannot be
+// caught: the kernel ends the process, no Java code runs. Two children run a non-daemon
+// heartbeat whose hook stops it; the parent signals them through `process.toHandle()`:
 // on Linux and macOS `destroy()` sends SIGTERM, `destroyForcibly()` SIGKILL
 // (`Process.destroy()` would also close the pipe we read).
 //
@@ -310,8 +309,8 @@ class Signals {
 
 // %% [markdown]
 // After SIGTERM the hook found the heartbeat alive and interrupted it: its `catch` and
-// `finally` ran, then the JVM ended with status 143. After SIGKILL the output just
-// stops: no hook, no `finally`, status 137; only what was already saved survives.
+// `finally` ran, then the JVM exited, status 143. After SIGKILL the output stops: no
+// hook, no `finally`, status 137 (a beat written just before the kill may still show).
 //
 // ## Which one to use
 //
@@ -345,8 +344,9 @@ class Signals {
 //   and run `exit`: the child exits just as the daemon child did.
 // - In `Signals.end`, drop the argument `"stop"` and run `hooks`: after SIGTERM the
 //   hook still runs, but the heartbeat's `finally` no longer does.
-// - Run `java -Djava.util.concurrent.ForkJoinPool.common.parallelism=1
-//   jbang-scripts/daemon_threads.java flags`: `runAsync` still uses a common-pool daemon.
+// - Run `java -Djava.util.concurrent.ForkJoinPool.common.parallelism=0
+//   jbang-scripts/daemon_threads.java flags`: the pool is raised to 2 and `runAsync`
+//   still runs on a daemon.
 //
 // ## Summary
 //

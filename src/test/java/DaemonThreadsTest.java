@@ -12,7 +12,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import support.Scripts;
 import support.Threads;
 
 /**
@@ -121,41 +120,59 @@ class DaemonThreadsTest {
                 "a daemon, and the thread it makes with new Thread(r)");
     }
 
+    private record Run(int exitCode, String stdout, String stderr) { }
+
+    /** The compiled script in a JVM of its own, as support.Scripts.compiled runs it, but
+     *  with JVM options (which that takes none of) and a limit of our own (its fixed 60 s
+     *  is too close: `exit --speed 20` starts two more JVMs, ~30 s on a loaded box). */
+    private static Run compiled(long limitMillis, List<String> jvmOptions, String... args)
+            throws Exception {
+        Path out = Files.createTempFile("daemon_threads", ".out");
+        Path err = Files.createTempFile("daemon_threads", ".err");
+        try {
+            var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
+                    "bin", "java").toString(), "--enable-preview"));
+            command.addAll(jvmOptions);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
+                    "daemon_threads"));
+            command.addAll(List.of(args));
+            Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
+                    .redirectError(err.toFile()).start();
+            if (!p.waitFor(limitMillis, TimeUnit.MILLISECONDS)) {
+                p.destroyForcibly().waitFor();
+                throw new AssertionError("no end within " + limitMillis + " ms: " + command);
+            }
+            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
+        } finally {
+            Files.deleteIfExists(out);
+            Files.deleteIfExists(err);
+        }
+    }
+
     /** In JDK 25 runAsync uses the common pool at any parallelism; up to JDK 24, below 2
      *  it started a new Thread per task. Each parallelism gets a JVM of its own. */
     @ParameterizedTest(name = "parallelism {0}")
     @ValueSource(ints = {0, 1, 3})
-    @Timeout(90)
+    @Timeout(150)
     void runAsyncUsesTheCommonPoolsDaemonsAtAnyParallelism(int parallelism)
             throws Exception {
-        Path out = Files.createTempFile("flags", ".out");
-        try {
-            Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
-                    "java").toString(), "--enable-preview",
-                    "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + parallelism,
-                    "-cp", System.getProperty("java.class.path"), "daemon_threads", "flags")
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!p.waitFor(LIMIT, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError("the flags section never ended");
-            }
-            String printed = Files.readString(out);
-            assertEquals(0, p.exitValue(), printed);
-            assertTrue(printed.lines().anyMatch(l -> l.matches(
-                    " +daemon +runAsync\\(r\\) ran on 'ForkJoinPool.commonPool-worker-\\d+'")),
-                    printed);
-            int raised = parallelism == 0 ? 2 : parallelism;  // asyncCommonPool(): 0 -> 2
-            assertTrue(printed.contains("common pool parallelism " + raised + ","), printed);
-        } finally {
-            Files.deleteIfExists(out);
-        }
+        var run = compiled(120_000, List.of(
+                "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + parallelism),
+                "flags");
+        String printed = run.stdout();
+        assertEquals(0, run.exitCode(), printed + run.stderr());
+        assertTrue(printed.lines().anyMatch(l -> l.matches(
+                " +daemon +runAsync\\(\\.\\.\\.\\) ran on 'ForkJoinPool.commonPool-worker-\\d+'")),
+                printed);
+        int raised = parallelism == 0 ? 2 : parallelism;  // asyncCommonPool(): 0 -> 2
+        assertTrue(printed.contains("common pool parallelism " + raised + ","), printed);
     }
 
     @Test
-    @Timeout(90)  // longer than support.Scripts' own limit for the child JVM
+    @Timeout(300)  // longer than the limit given to the script's JVM
     void exitSectionShowsTheDaemonChildExitAndTheOtherLive() throws Exception {
-        var run = Scripts.compiled("daemon_threads", "exit", "--speed", "20");
-        assertEquals(0, run.exitCode(), run.stderr());
+        var run = compiled(240_000, List.of(), "exit", "--speed", "20");
+        assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
         List<String> lines = run.stdout().lines().toList();
         assertTrue(lines.contains("  daemon     | hook: heartbeat alive true"), run.stdout());
         assertTrue(lines.contains("  daemon       exited, status 0"), run.stdout());
