@@ -11,8 +11,8 @@
 // **You will learn**
 // - to measure before and after adding threads, and what a lower bound tells you
 // - to record JFR events from Java code (`RecordingStream`) and from the command line
-// - that `synchronized` waits are `jdk.JavaMonitorEnter` events and `ReentrantLock`
-//   waits are `jdk.ThreadPark` events, and which tools see only the first
+// - that on platform threads `synchronized` waits are `jdk.JavaMonitorEnter` events and
+//   `ReentrantLock` waits `jdk.ThreadPark` events, and which tools see only the first
 // - to find the line that holds a lock too long, and move the slow work out of it
 
 // %%
@@ -27,10 +27,9 @@ import jdk.jfr.consumer.*;
 // %% [markdown]
 // ## The program: an audit ledger
 //
-// Each post writes its line to slow storage (a 2 ms sleep stands in for it) and appends
-// it to a list, the shared state. `postHoldingMonitor` holds the ledger's monitor during
-// the write, so every other poster waits; `postHoldingLock` makes the same mistake with
-// a `ReentrantLock`; `postThenLock` is the fix: write first, lock only to append.
+// Each post writes its line to slow storage (a 2 ms sleep here) and appends it to a
+// list, the shared state. `postHoldingMonitor` and `postHoldingLock` hold a lock during
+// the write; `postThenLock`, the fix, writes first and locks only to append.
 
 // %%
 class ContendedLedger {
@@ -77,11 +76,10 @@ class ContendedLedger {
 // %% [markdown]
 // ## Measure first
 //
-// Time the program with one thread before adding more, and again after. `Posters.run`
-// shares 100 posts among 1, 2 or 4 threads (`poster-1`, ...) and times them until all
-// are joined; `table` prints the median and range of five runs. With the write inside
-// the monitor the threads take turns: 100 writes of 2 ms, one at a time, take at least
-// 200 ms however many threads share them (the tests check it). Outside, writes overlap.
+// Time the program with one thread, then with more. `Posters.run` shares 100 posts
+// among 1, 2 or 4 threads (`poster-1`, ...); `table` prints the median and range of five
+// runs. With the write inside the monitor the threads take turns: 100 writes of 2 ms
+// take at least 200 ms however many threads share them. Outside, writes overlap.
 //
 // @diagram profiling-queue
 
@@ -131,8 +129,7 @@ class Posters {
 
 // %% [markdown]
 // The left column never drops below 200 ms; the right one falls as threads are added
-// (less on a busy machine, where a woken thread waits for a core). Here the cause is in
-// plain sight; in a real program it hides among hundreds of locks.
+// (less on a busy machine). In a real program the cause hides among hundreds of locks.
 //
 // ## Where do threads wait? Ask JFR
 //
@@ -140,11 +137,13 @@ class Posters {
 // production. Two events cover lock waits, each with its duration and the thread's stack:
 // - `jdk.JavaMonitorEnter`: a thread had to wait to enter a `synchronized` block or
 //   method; `monitorClass` names the monitor's class.
-// - `jdk.ThreadPark`: a thread parked, which is how a `ReentrantLock` waits (and most of
-//   `java.util.concurrent`); `parkedClass` names what it parked for.
+// - `jdk.ThreadPark`: a thread parked (`LockSupport.park`: it sleeps until another
+//   thread unparks it), as a waiting `ReentrantLock` and most of `java.util.concurrent`
+//   do; `parkedClass` names what it parked for.
 //
-// `JfrWaits.record` runs work under a `RecordingStream` with both events at threshold
-// zero (no minimum duration) and keeps each event of the threads it watches as a `Wait`:
+// Both are for platform threads: on JDK 25 a virtual thread that unmounts to wait
+// records neither. `JfrWaits.record` runs work under a `RecordingStream` with both
+// events at threshold zero and keeps each event of the threads it watches as a `Wait`:
 // what it waited on, how long, and the first stack frame in our code, not the JDK's.
 
 // %%
@@ -196,10 +195,10 @@ class JfrWaits {
 // ## One wait of each kind, in slow motion
 //
 // We force one wait of each kind. `main` holds the ledger's monitor, starts `poster-1`
-// (`postHoldingMonitor`), waits until it is `BLOCKED`, and lets go; then holds the
-// ledger's lock, starts `poster-2` (`postHoldingLock`), waits until it is parked in the
-// lock's queue, and unlocks. Every run records one monitor enter and at least one park.
-// The pauses are for the audience (`--speed` scales them); each wait lasts as long.
+// (`postHoldingMonitor`), waits until it is `BLOCKED`, pauses and lets go; then holds
+// the ledger's lock, starts `poster-2` (`postHoldingLock`), waits until it is parked in
+// the lock's queue, pauses and unlocks. Every run records one monitor enter and at least
+// one park. Each wait lasts about one pause, a pause for the audience (`--speed`).
 //
 // @diagram profiling-jfr-handoff
 
@@ -215,7 +214,7 @@ class SlowMotion {
                         .start(() -> ledger.postHoldingMonitor("late"));
                 awaitUntil(() -> poster.getState() == Thread.State.BLOCKED);
                 step(pauseMillis, me + " has the monitor: poster-1 " + poster.getState());
-                step(pauseMillis, me + " lets go of the monitor");
+                System.out.println("  " + me + " lets go of the monitor");
             }
             poster.join(Duration.ofSeconds(10));
             ReentrantLock lock = ledger.lock();
@@ -226,7 +225,7 @@ class SlowMotion {
                 awaitUntil(() -> lock.hasQueuedThread(second)
                         && second.getState() == Thread.State.WAITING);
                 step(pauseMillis, me + " has the lock: poster-2 " + second.getState());
-                step(pauseMillis, me + " unlocks");
+                System.out.println("  " + me + " unlocks");
             } finally {
                 lock.unlock();
             }
@@ -240,9 +239,9 @@ class SlowMotion {
         return waits;
     }
 
-    static void awaitUntil(BooleanSupplier done) {  // polls, never sleeps to synchronise
+    static void awaitUntil(BooleanSupplier done) throws InterruptedException {  // polls
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (!done.getAsBoolean() && System.nanoTime() < deadline) Thread.onSpinWait();
+        while (!done.getAsBoolean() && System.nanoTime() < deadline) Thread.sleep(1);
         if (!done.getAsBoolean()) throw new IllegalStateException("no wait within 10 s");
     }
 
@@ -257,15 +256,14 @@ class SlowMotion {
 
 // %% [markdown]
 // The monitor enter names the ledger's class; the park names `ReentrantLock$NonfairSync`,
-// the lock's synchronizer. Both name our line that asked for the lock. (In the notebook,
-// line numbers count within the cell, and the kernel's thread stands in for `main`.)
+// the lock's synchronizer. The park names our line `lock.lock()`, the monitor enter the
+// first line of the `synchronized` method's body: entering the method asked for the lock.
+// (In the notebook lines count within the cell, and the kernel's thread replaces `main`.)
 //
 // ## JFR on the real run
 //
-// Now the real workload, each way to post under its own recording: `poster-1` to
-// `poster-4` share 100 posts, and `RealRun.compare` counts the events, adds up their
-// durations and names their sites. The monitor version records only monitor enters,
-// the `ReentrantLock` version only parks; the fix, few waits or none.
+// Now each way to post under its own recording: `poster-1` to `poster-4` share 100
+// posts; `RealRun.compare` counts the events, sums their durations, names their sites.
 
 // %%
 class RealRun {
@@ -304,7 +302,10 @@ class RealRun {
 // var byWay = RealRun.compare(4, 100, Duration.ofMillis(2));
 
 // %% [markdown]
-// A tool that looks only at monitors would call the `ReentrantLock` version innocent.
+// The monitor version records only monitor enters, the `ReentrantLock` version only
+// parks. The rows count differently: JFR records a monitor enter only when the thread
+// blocks (not one won by spinning), and one `lock()` can park more than once (the lock is
+// unfair: the unlocking poster often retakes it). Times are summed over all 4 threads.
 //
 // ## The same from the command line
 //
@@ -316,19 +317,19 @@ class RealRun {
 // jfr view contention-by-site app.jfr
 // ```
 //
-// `jfr view contention-by-site` (and `contention-by-thread`, `contention-by-class`)
-// reads only `jdk.JavaMonitorEnter`: `ReentrantLock` waits never appear in it, because
-// they are parks. For those, print `jdk.ThreadPark` and read `parkedClass` and the
-// stack. Both events record only waits of at least 20 ms (`settings=default`) or 10 ms
-// (`settings=profile`).
+// `jfr view contention-by-site` (and `-by-thread`, `-by-class`) reads only monitor
+// enters: `ReentrantLock` waits, being parks, never appear; `jfr view latencies-by-type`
+// counts both, and `jfr print` shows each park's `parkedClass` and stack. Both events
+// keep only waits of 20 ms or more (`settings=default`), 10 ms with `settings=profile`.
 //
 // ## Pitfalls
 //
 // - **Thresholds hide many short waits.** A thousand 1 ms waits cost a second and show
-//   nothing at 10 ms: lower it while you investigate (zero suits short recordings).
-// - **A park is not always a lock.** Queues, latches and idle pool threads park too:
-//   read `parkedClass` and the stack before blaming a lock.
-// - **Waiting for a core is no lock event.** On a busy machine, threads queue for CPUs.
+//   nothing at 10 ms: while you investigate, add `locking-threshold=0ms` to the options
+//   of `-XX:StartFlightRecording` (`java -XX:StartFlightRecording:help` lists them).
+// - **A park is not always a lock.** Queues, latches, idle pool threads and the carriers
+//   of virtual threads (`ForkJoinPool-1-worker-*`) park too: read `parkedClass` and the
+//   stack before blaming a lock. Waiting for a core is no lock event at all.
 //
 // ## From Python
 //
@@ -337,15 +338,14 @@ class RealRun {
 // | `time.perf_counter()` around the code | `System.nanoTime()` around the code |
 // | `cProfile`, `py-spy` | JFR (`-XX:StartFlightRecording`, `jdk.jfr`), `jcmd` |
 // | (no lock-wait events) | `jdk.JavaMonitorEnter`, `jdk.ThreadPark` |
-//
-// How fast one piece of code is, in isolation, is a job for JMH: see `benchmarking`.
+// | `timeit` on one function | JMH: see the `benchmarking` lesson |
 //
 // ## Try it
 //
 // - Run `jbang profiling record` twice: the counts and times change, which row has
 //   which event does not.
-// - In `RealRun.compare`, use 1 thread instead of 4 and run `record` again: no thread
-//   has anyone to wait for, and both lock rows record no waits.
+// - In the `record` section's call `RealRun.compare(4, ...)`, pass 1 and run `record`
+//   again: no thread has anyone to wait for, and both lock rows record no waits.
 // - Run `jbang profiling forced --speed 0.3`: the waits last longer, as the pauses do.
 //
 // ## Summary
@@ -353,9 +353,9 @@ class RealRun {
 // Measure before and after adding threads, and when threads do not help, let JFR show
 // which lock they wait for and on which line.
 //
-// `synchronized` waits are `jdk.JavaMonitorEnter` events, `ReentrantLock` waits are
-// `jdk.ThreadPark` events, and the `contention-by-*` views read only the first. The
-// usual cure: hold a lock for the shared state only, never for slow work.
+// On platform threads `synchronized` waits are `jdk.JavaMonitorEnter` events and
+// `ReentrantLock` waits `jdk.ThreadPark` events; the `contention-by-*` views read only
+// the first. The usual cure: hold a lock for the shared state only, never for slow work.
 
 // %% [main]
 class profiling {  // the entry point, script only: `jbang profiling --help`
