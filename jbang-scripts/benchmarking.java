@@ -10,15 +10,15 @@ import org.openjdk.jmh.annotations.*;  // here, before the cells: the notebook h
 // %% [markdown]
 // # Benchmarking: measure a counter's cost with JMH, not a stopwatch
 //
-// How much does a lock cost, and does a second thread make a counter faster? A
-// `System.nanoTime()` loop answers with the JIT's warm-up, or times code the JIT deleted.
-// JMH, OpenJDK's benchmark harness, avoids both; here it measures `counter`'s counters.
+// What does a lock cost; does a second thread speed a counter up? A `nanoTime()` loop
+// times the warm-up of the JIT (the just-in-time compiler: hot bytecode to machine code)
+// or code it deleted. JMH, OpenJDK's benchmark harness, avoids both.
 //
 // **You will learn**
 // - why a hand-timed loop misleads: JIT warm-up and dead-code elimination
 // - to write JMH benchmarks (`@State`, `@Benchmark`) and run them from a JBang script
 // - to read the results: medians and ranges, and when a difference is no difference
-// - what contention on two cores does to locks, `AtomicLong` and `LongAdder`
+// - why a second thread can slow a shared counter, and why a loaded machine can hide it
 
 // %%
 import java.lang.management.*;
@@ -36,8 +36,8 @@ import java.util.stream.*;
 // ## The naive way: a stopwatch around a loop
 //
 // Read the clock, call the code many times, read the clock, divide: `rounds` does that
-// five times in a row on one `AtomicLong`. Only the JVM changes between rounds: the
-// loop starts in the interpreter, and the JIT compiles it while it runs.
+// five times on one `AtomicLong`, and reads this thread's CPU time too, which stops while
+// the thread waits for a core. The loop starts interpreted; the JIT compiles it.
 //
 // `deadCode` times a square-root loop twice, both compiled first: once its results are
 // summed and kept, once thrown away: the JIT sees that nothing uses them, and deletes it.
@@ -49,13 +49,16 @@ class NaiveTiming {
 
     static void rounds() {
         var counter = new AtomicLong();
+        var cpu = ManagementFactory.getThreadMXBean();  // this thread's own CPU time
         System.out.printf("%,d AtomicLong increments, timed %d times in a row:%n",
                 CALLS, ROUNDS);
         for (int r = 1; r <= ROUNDS; r++) {
-            long start = System.nanoTime();
+            long start = System.nanoTime(), cpuStart = cpu.getCurrentThreadCpuTime();
             for (int i = 0; i < CALLS; i++) counter.incrementAndGet();
-            double nanos = (double) (System.nanoTime() - start) / CALLS;
-            System.out.printf("  round %d: %6.2f ns per increment%n", r, nanos);
+            double wall = (double) (System.nanoTime() - start) / CALLS;
+            double onCpu = (double) (cpu.getCurrentThreadCpuTime() - cpuStart) / CALLS;
+            System.out.printf("  round %d: %7.2f ns on the clock, %7.2f ns on the CPU%n",
+                    r, wall, onCpu);
         }
     }
 
@@ -92,21 +95,20 @@ class NaiveTiming {
 // NaiveTiming.deadCode();
 
 // %% [markdown]
-// The rounds disagree: early ones run interpreted or while the JIT compiles, and a busy
-// machine adds its own noise. The thrown-away loop costs next to nothing. Both are the
-// JVM at work, not the code; with threads, start-up and the scheduler join in.
+// On the clock, rounds jump with the load. On the CPU, round 1 costs more than the best
+// later round: it starts interpreted. The thrown-away loop costs next to nothing.
 //
 // ## The benchmarks
 //
 // JMH (`org.openjdk.jmh`) knows these traps. It calls each `@Benchmark` method in a
-// loop it generates, times and stops, and feeds any result to a `Blackhole` the JIT
-// cannot see through. State lives in a `@State` class: `Scope.Benchmark` shares one
-// instance among the benchmark threads (at 2 threads both hammer the same counter).
+// loop it generates, times and stops, and passes what the method returns to a
+// `Blackhole`, which the JIT cannot prove unused. State lives in a `@State` class:
+// `Scope.Benchmark` shares one instance among the benchmark threads.
 //
 // JMH's annotation processor generates the harness, which JShell cannot run: the
-// notebook shows this code. JMH wants a named package and public `@State` classes, and
-// a public class is named after its file: hence `package bench`, and the entry point
-// `public class benchmarking extends CounterBenchmarks`, the class JMH runs.
+// notebook only shows this code. JMH wants a named package (`package bench`) and a public
+// `@State` class: the entry point, `benchmarking extends CounterBenchmarks`. Each fork
+// makes its own instance of it; `main` does not run there.
 
 // %% [show]
 @State(Scope.Benchmark)                // one instance, shared by every benchmark thread
@@ -118,16 +120,16 @@ abstract class CounterBenchmarks {     // JMH runs these as `benchmarking`, at t
     final LongAdder adder = new LongAdder();
     long plain, synced, locked;        // each written by one benchmark only
 
-    // Each call writes the shared state, so the JIT cannot drop it as dead code.
-    @Benchmark public void plain() { plain++; }  // no coordination: loses increments
-    @Benchmark public synchronized void sync() { synced++; }
-    @Benchmark public void atomic() { atomic.incrementAndGet(); }
-    @Benchmark public void adder() { adder.increment(); }
+    // Each returns its new count: JMH hands it to a Blackhole, so it is not dead code.
+    @Benchmark public long plain() { return ++plain; }  // no coordination: loses counts
+    @Benchmark public synchronized long sync() { return ++synced; }
+    @Benchmark public long atomic() { return atomic.incrementAndGet(); }
+    @Benchmark public void adder() { adder.increment(); }  // writes a shared cell
 
-    @Benchmark public void lock() {
+    @Benchmark public long lock() {
         lock.lock();
         try {
-            locked++;
+            return ++locked;
         } finally {
             lock.unlock();
         }
@@ -139,21 +141,19 @@ abstract class CounterBenchmarks {     // JMH runs these as `benchmarking`, at t
 //
 // `jbang benchmarking` compiles the script with JMH's annotation processor
 // (`//COMPILE_OPTIONS -proc:full`: since JDK 23 javac runs processors only when asked).
-// The `jmh` section runs `java -cp <this JVM's class path> org.openjdk.jmh.Main` as a
-// child process, with 1 thread, then 2. For each benchmark JMH starts fresh JVMs,
-// *forks*, so one benchmark's JIT profile cannot spoil the next, and two, because forks
-// differ; each runs 3 warm-up iterations (thrown away) and 5 measured ones, of 300 ms. A
-// higher `--speed` shortens them; from 10 up a single fork runs, and the output calls it
-// what it is: a smoke run, not a measurement.
+// The `jmh` section runs `java -cp <this JVM's class path> org.openjdk.jmh.Main`, with 1
+// thread, then 2. For each benchmark JMH starts two fresh JVMs, *forks*, one after the
+// other; each runs 5 warm-up iterations (not printed), then 5 measured ones, of 300 ms.
+// A `--speed` above 1 shortens them to one fork: the output calls that a smoke run.
 //
 // @diagram benchmarking-jmh-run
 
 // %%
 class JmhRun {
     record Plan(int forks, int warmups, int iterations, long millis) {
-        static Plan forSpeed(double speed) {  // speed 10 or more: 1 fork, a smoke run
+        static Plan forSpeed(double speed) {  // above 1: shorter, 1 fork, a smoke run
             long millis = Math.round(300 / Math.max(1, speed));
-            return new Plan(speed >= 10 ? 1 : 2, 3, 5, millis);
+            return new Plan(speed > 1 ? 1 : 2, 5, 5, millis);
         }
 
         List<String> options(int threads) {
@@ -161,9 +161,9 @@ class JmhRun {
                     "-i", "" + iterations, "-r", millis + "ms", "-t", "" + threads);
         }
 
-        Duration limit() {  // 5 benchmarks; a fork: its iterations and a JVM start
-            long forkMillis = (warmups + iterations) * millis + 5_000;
-            return Duration.ofMillis(60_000 + 3 * 5 * forks * forkMillis);
+        Duration limit() {  // 5 benchmarks; a fork: its iterations, 8 s for the rest
+            long forkMillis = (warmups + iterations) * millis + 8_000;
+            return Duration.ofMillis(10_000 + 5 * forks * forkMillis);  // 120 s at most
         }
     }
 
@@ -187,11 +187,10 @@ class JmhRun {
 }
 
 // %% [markdown]
-// `Results.measure` reads JMH's lines as they come (`# Fork: 1 of 2`, `Iteration   1:
-// 12.345 ops/us`) and prints each score as it arrives, a line per fork. `Stats.table`
-// prints each benchmark's median and range, and what the ranges support: `a > b` only
-// when every iteration of `a` beat every one of `b`; `a ~ b` when the ranges overlap,
-// which is no verdict.
+// `Results.measure` reads JMH's lines as they come (`Iteration 1: 12.345 ops/us`, us:
+// microseconds) and prints each score, a line per fork. `Stats.table` prints medians and
+// ranges, and what the ranges support: `a > b` only when every iteration of `a` beat
+// every one of `b`; `a ~ b` when they overlap, which is no verdict.
 
 // %%
 class Stats {
@@ -199,7 +198,8 @@ class Stats {
             "adder");
 
     static void table(Map<String, List<Double>> scores) {
-        System.out.println("increments per us, threads summed: median (min-max)");
+        System.out.println("increments per us (microsecond), threads summed:"
+                + " median (min-max)");
         System.out.printf("%-7s %-24s %-24s %s%n", "", "1 thread", "2 threads", "2 vs 1");
         for (String c : COUNTERS) {
             List<Double> one = scores.get(c + "@1"), two = scores.get(c + "@2");
@@ -247,7 +247,7 @@ class Stats {
 // %%
 class Results {
     static final Pattern SCORE = Pattern.compile("Iteration +\\d+: ([\\d.]+) ops/us");
-    static final String SMOKE_RUN = "(one fork: a smoke run, not a measurement)\n";
+    static final String SMOKE_RUN = "(one short fork: a smoke run, not a measurement)\n";
 
     static Map<String, List<Double>> measure(JmhRun.Plan plan, String classPath)
             throws Exception {
@@ -301,11 +301,11 @@ class Results {
 
 // %% [markdown]
 // The notebook cannot compile JMH code: this cell runs `jbang benchmarking jmh` (from
-// `notebooks/`, hence `../`), a minute or two. JBang may first say it builds the script.
+// `notebooks/`, hence `../`), about two minutes, and ends it and its JVMs after 270 s.
 
 // %% [run]
 // int status = JmhRun.child(List.of("../tools/bin/jbang",
-//         "../jbang-scripts/benchmarking.java", "jmh"), Duration.ofMinutes(10),
+//         "../jbang-scripts/benchmarking.java", "jmh"), Duration.ofSeconds(270),
 //         System.out::println);
 // if (status != 0) throw new IllegalStateException("jbang benchmarking: exit " + status);
 
@@ -313,25 +313,23 @@ class Results {
 // ## Reading the numbers
 //
 // First read the line above the scores: the cores, and the load (threads running or
-// waiting for a core, averaged over the last minute). Then:
+// waiting for a core, a one-minute average). Then:
 //
-// - **Forks disagree.** A benchmark's two fork lines often differ more than the
-//   iterations within one: one fork is one sample, not a measurement.
+// - **Forks can disagree.** Each JVM may compile and lay out the code differently:
+//   one fork is one sample (`JMHSample_13_RunToRun`).
 // - **`plain` is fast and wrong.** At 2 threads it loses increments (the `counter`
 //   lesson proves it); its score is the speed of losing them.
 // - **2 threads, 2 cores: one cache line.** Each write moves the counter's cache line
 //   to the writing core, so one thread's progress is the other's cache miss; "slower"
-//   in the last column means the second thread cut the total. `LongAdder` gives
-//   contending threads cells of their own: the safe counter built to scale.
-// - **A busy machine hides all this.** With the load above the core count, the two
-//   threads seldom run at once; iterations scatter, most verdicts turn to `~`, and the
-//   rest describe that machine as much as the code. Measure on a quiet one to decide.
+//   in the last column means the second thread cut the total. `LongAdder` is designed
+//   to spread contending threads over cells of their own.
+// - **A busy machine hides all this.** With the load above the core count, the threads
+//   seldom run at once; scores scatter, verdicts turn `~`. Measure on a quiet machine.
 //
 // ## Pitfalls
 //
-// - **A loop inside the benchmark** lets the JIT merge its iterations: let JMH do the
-//   looping (`JMHSample_11_Loops`).
-// - **Dead code, constant folding.** Return what you compute (`JMHSample_08_DeadCode`),
+// - **A loop inside a benchmark** lets the JIT merge calls (`JMHSample_11_Loops`).
+// - **Dead code, constant folding.** Return what you compute (`JMHSample_08_DeadCode`)
 //   and read inputs from `@State` fields, not constants (`JMHSample_10_ConstantFold`).
 // - **The wrong scope.** `Scope.Benchmark` measures contention, `Scope.Thread` none;
 //   pick the one that asks your question (`JMHSample_03_States`).
@@ -345,18 +343,20 @@ class Results {
 //
 // ## Try it
 //
-// - Run `jbang benchmarking naive` three times: the round in which the JIT's compiled
-//   loop takes over moves about, and the thrown-away loop stays near zero.
-// - Change `Scope.Benchmark` to `Scope.Thread` and run `jbang benchmarking jmh`: each
-//   thread now counts on its own, and with two free cores no counter gets slower.
+// - Run `jbang benchmarking naive` three times: the clock column changes with the load,
+//   round 1 stays dearer on the CPU, and the thrown-away loop stays near zero.
+// - Change `Scope.Benchmark` to `Scope.Thread`, run `jbang benchmarking jmh --speed 5`:
+//   each thread has its own counters; with two idle cores expect `2 vs 1` to say
+//   `faster` for the safe ones, while a loaded machine can leave it at `~`.
 //
 // ## Summary
 //
 // Measure with JMH, in several forks after warm-up, and believe a difference only when
 // the ranges do not overlap.
 //
-// A stopwatch times the JIT as well as your code, or code the JIT deleted. On one
-// counter, a second thread can cut the total; `LongAdder` is built not to.
+// A stopwatch times the JIT and the machine's load as well as your code, or code the JIT
+// deleted. On one counter, a second thread can cut the total; `LongAdder` is designed to
+// spread that contention over cells, and whether it shows depends on free cores.
 
 // %% [main]
 public class benchmarking extends CounterBenchmarks {  // public: JMH runs it. `--help`
