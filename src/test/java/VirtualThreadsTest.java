@@ -1,6 +1,7 @@
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import jdk.jfr.Recording;
@@ -29,11 +30,13 @@ class VirtualThreadsTest {
      * Unmounting, shown by counting: 10,000 virtual threads were inside their sleep at the
      * same moment, on a handful of carriers (d = 3 s leaves a loaded machine ample time to
      * start them all before the first wakes up, even before the JIT has compiled much).
+     * Every task ran on a virtual thread: platform threads could do this on a big machine.
      */
     @Test
     @Timeout(60)
     void tenThousandVirtualThreadsAreAllInsideTheirSleepAtOnce() throws Exception {
         var run = BlockingTasks.run(BlockingTasks.virtualThreads(), 10_000, 3_000);
+        assertEquals(10_000, run.onVirtual(), "tasks that ran on a virtual thread");
         assertEquals(10_000, run.atOnce(), "on " + BlockingTasks.carriers() + " carriers");
     }
 
@@ -43,46 +46,52 @@ class VirtualThreadsTest {
     void aPoolOf200RunsTwoHundredAtOnceSoFourHundredTasksTakeTwoRounds() throws Exception {
         var run = BlockingTasks.run(BlockingTasks.pool(), 400, 2_000);
         assertEquals(200, run.atOnce());
+        assertEquals(0, run.onVirtual());
         assertTrue(run.wallD() >= 2, "wall " + run.wallD() + " d");
     }
 
-    /** The headline, at the lesson's default d of 1 s: median of five rounds. */
+    /**
+     * The headline: the median of five rounds stays under 1.5 d. d = 2 s, twice the
+     * lesson's default, leaves headroom on a loaded machine (the median is the claim).
+     */
     @Test
-    @Timeout(120)
-    void atTheDefaultDTheVirtualMedianStaysUnderOneAndAHalfD() throws Exception {
-        var medians = TaskTimings.compare(5, 200, 1_000);
+    @Timeout(180)
+    void theVirtualMedianStaysUnderOneAndAHalfD() throws Exception {
+        var medians = TaskTimings.compare(5, 200, 2_000);
         assertTrue(medians.virtualD() < 1.5, "virtual median " + medians.virtualD() + " d");
-    }
-
-    @Test
-    void fetchIsPlainBlockingCodeThatAnswersWithItsId() throws Exception {
-        assertEquals("content_7", BlockingTasks.fetch(7, 1));
     }
 
     /**
      * A virtual thread that waits inside `synchronized`, and others blocked on entering
      * it, leave every carrier free: the probe runs long before the patience (10 s) is
-     * over, and JFR records no pin by the guarded threads.
+     * over, while at least as many guarded threads as carriers are BLOCKED on the monitor
+     * (so the demo did block them), and JFR records no pin by the guarded threads.
      */
     @Test
     @Timeout(60)
     void synchronizedDoesNotPinTheProbeRunsAtOnce() throws Exception {
         var outcome = PinWatch.watch(Pinning.MONITOR, 10_000);
-        assertTrue(outcome.probeMillis() < 5_000, "probe after " + outcome.probeMillis());
+        System.out.println("synchronized: " + outcome.probe());
+        assertTrue(outcome.probe().millis() < 5_000, outcome.probe().toString());
+        assertTrue(outcome.probe().blocked() >= BlockingTasks.carriers(),
+                outcome.probe() + " on " + BlockingTasks.carriers() + " carriers");
         assertEquals(List.of(), guardedPins(outcome));
     }
 
     /**
      * Blocking in a class initializer pins: the probe cannot run until the initializer
      * gives up (after the patience, 2 s), and JFR names the class initializer. Only this
-     * test initializes `Pinning.Config` in this JVM.
+     * test initializes `Pinning.Config` in this JVM. JDK 25 only: JDK-8369238 (after 25)
+     * lets a thread waiting for another's class initializer unmount, freeing a carrier.
      */
     @Test
     @Timeout(60)
     void aBlockingClassInitializerPinsEveryCarrierAndJfrSaysWhere() throws Exception {
+        assumeTrue(Runtime.version().feature() == 25, "the lesson's claim is for JDK 25");
+        // Config initializes once per JVM: rerunning this test in the same JVM fails here.
         assertFalse(Pinning.configStarted, "Config must not be initialized yet");
         var outcome = PinWatch.watch(Pinning.CLASS_INIT, 2_000);
-        assertTrue(outcome.probeMillis() >= 1_000, "probe after " + outcome.probeMillis());
+        assertTrue(outcome.probe().millis() >= 1_000, outcome.probe().toString());
         List<String> reasons = guardedPins(outcome).stream()
                 .map(e -> e.getString("pinnedReason")).toList();
         assertTrue(reasons.stream().anyMatch(r -> r.equals("VM call to "
@@ -99,8 +108,8 @@ class VirtualThreadsTest {
         var run = Scripts.compiled("virtual_threads", "pinning", "--speed", "2");
         assertEquals(0, run.exitCode(), run.stderr());
         List<String> lines = run.stdout().lines().toList();
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("synchronized (LOCK): the probe ran"
-                + " after ") && l.endsWith("; 0 pinned event(s)")), run.stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.startsWith("synchronized (LOCK): probe"
+                + " after ") && l.endsWith(" BLOCKED; 0 pinned event(s)")), run.stdout());
         assertTrue(lines.contains("    LockSupport.park: VM call to Config.<clinit> on stack"),
                 run.stdout());
         assertTrue(lines.stream().anyMatch(l -> l.matches(
