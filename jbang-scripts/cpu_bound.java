@@ -10,7 +10,7 @@
 // threads, and measure how many cores each kept busy.
 //
 // **You will learn**
-// - why CPython threads never keep more than one core busy, and how the GIL is handed on
+// - why CPython threads keep one core busy at most on pure-Python work (the GIL's turns)
 // - to split CPU-bound work over one platform thread per core, or a parallel stream
 // - why more threads than cores, or virtual threads, add no cores
 // - to read a timing fairly: medians of several rounds, their spread, workers' CPU time
@@ -26,14 +26,12 @@ import java.util.stream.*;
 // %% [markdown]
 // ## The work, and how it is timed
 //
-// `isPrime` tries every odd divisor up to √n: arithmetic only, nothing shared. Each
-// thread counts one contiguous slice (`bound`); from ten million on, √n hardly changes,
-// so equal slices are equal work. A run records its wall time and its workers' busy
-// cores: their own CPU time (`ThreadMXBean` in Java, `time.thread_time()` in Python) over
-// the wall time, leaving out the rest of the process, such as the JIT compiler. Each way
-// runs once per round, for five rounds, printing each time as it comes in; the table
-// shows the median and the spread (min-max). A speed-up is one thread's time over the
-// way's time in the same round, so a busy moment spoils one round, not the result.
+// `isPrime` tries every odd divisor up to √n: arithmetic only. Each thread counts one
+// slice (`bound`); from ten million on, √n hardly changes, so equal slices are equal
+// work. A run records its wall time and its workers' busy cores: their own CPU time
+// (`ThreadMXBean`, `time.thread_time()` in Python) over the wall time. Each way runs once
+// per round, for five rounds; the table shows the median and the spread (min-max) of a
+// speed-up: one thread's time over the way's time in the same round.
 
 // %%
 class Primes {
@@ -98,7 +96,7 @@ class SpeedTable {
         }
         System.out.printf("every run counted %,d primes%n", primes);
         if (median(rounds.stream().map(r -> r.get(0).busy()).sorted().toList()) < 0.9)
-            System.out.println("(one thread got under 0.9 of a core: the CPU was busy)");
+            System.out.println("(the 1-thread run got under 0.9 of a core: CPU busy)");
     }
 
     static String spread(Stream<Double> values, String unit) {
@@ -116,14 +114,13 @@ class SpeedTable {
 // ## The naive version: CPython threads on CPU-bound work
 //
 // The seed's warning, measured: this Python program, run by `python3` in a child process,
-// counts primes the same way, each round on one `threading.Thread`, then on one per core,
-// after printing `sys.version` and whether the GIL is on. CPython is far slower than the
-// JIT here, so it counts a twentieth of Java's range: compare each language with itself.
+// counts primes the same way, each round on one `threading.Thread`, then on one per core.
+// CPython is far slower than the JIT, so it counts a fortieth of Java's range.
 
 // %%
 class GilProgram {
     static final String SOURCE = """
-            import math, sys, threading, time
+            import math, platform, sys, sysconfig, threading, time
 
             def is_prime(n):  # as isPrime: every odd divisor up to the square root
                 if n % 2 == 0:
@@ -152,7 +149,9 @@ class GilProgram {
 
             lo, hi, threads, rounds = map(int, sys.argv[1:])
             gil = getattr(sys, "_is_gil_enabled", lambda: True)()  # added in 3.13
-            print(f"Python {sys.version}; GIL {'on' if gil else 'off'}", flush=True)
+            flag = sysconfig.get_config_var("Py_GIL_DISABLED")  # 1: free-threaded
+            print(f"Python {platform.python_version()} ({sys.implementation.name}, "
+                  f"Py_GIL_DISABLED={flag}); GIL {'on' if gil else 'off'}", flush=True)
             for _ in range(rounds):
                 timed_run(lo, hi, 1)
                 timed_run(lo, hi, threads)
@@ -178,7 +177,7 @@ class CPython {
             lines.add("(python ended)");
         });
         try {
-            String version = next(lines);  // "Python 3.11.2 (...) [...]; GIL on"
+            String version = next(lines);  // "Python 3.11.2 (cpython, ...); GIL on"
             if (!version.startsWith("Python ")) throw new IllegalStateException(version);
             System.out.println(version);
             Callable<TimedRun> run = () -> parse(next(lines));  // 1 thread, then threads
@@ -217,36 +216,34 @@ class CPython {
 }
 
 // %% [markdown]
-// The line that starts with `Python` names the interpreter: a CPython 3.x with the GIL
-// on. (A free-threaded build, PEP 703, may have it off: its threads run in parallel, and
-// the section says the claim does not apply.) CPython's workers never keep more than
-// about one core busy, free machine or loaded, as only the thread holding the GIL runs
-// bytecode (the tests assert under 1.2 in every round). On a free machine the speed-up is
-// about 1. On a loaded one, each time depends on the CPU share its run got, and two
-// threads taking turns may win a larger share of a busy CPU than one: the speed-up, even
-// its median, may land well above 1, from more of one core, never a second one.
+// The line that starts with `Python` names the interpreter. (A free-threaded build, PEP
+// 703, may have the GIL off: its threads run in parallel, and the section says so.)
+// While they run Python code, CPython's workers keep at most about one core busy, free
+// machine or loaded, as only the thread holding the GIL runs bytecode (the tests check
+// it against two processes doing the same work). On a free machine the speed-up is at
+// most about 1. On a loaded one it measures the CPU share each run won: two threads
+// taking turns may win more than one, so it may exceed 1, from more of one core.
 //
 // The diagram shows the hand-over. A thread that wants the GIL waits; if the holder has
-// not let go within the switch interval (5 ms by default, `sys.getswitchinterval()`), the
-// waiter asks it to, and the holder drops it at its next check (a call, a loop's jump
-// back). The threads interleave, never overlap. Blocking I/O and `time.sleep` release the
-// GIL, so Python threads do help I/O-bound work; CPU-bound work takes processes.
+// not let go within the switch interval (5 ms, `sys.getswitchinterval()`), the waiter
+// sets a flag that the holder checks now and then (at a call, a loop's jump back): it
+// drops the GIL. In Python code the threads interleave. Blocking I/O, `time.sleep` and C
+// code that releases the GIL (zlib, NumPy...) let others run: pure-Python CPU work takes
+// processes.
 //
 // @diagram cpu_bound-gil-handoff
 
 // %% [run]
-// CPython.demo("python3", 40_000, 5);
+// CPython.demo("python3", 20_000, 5);
 
 // %% [markdown]
 // ## The fix: Java threads, one per core
 //
 // The JVM has no GIL: Java threads run at the same time on different cores. `count`
-// starts one thread per slice and joins them all. Each worker counts into a local
-// variable and writes its slot of `primes` once, at the end: the threads share nothing
-// while they work, and `join` makes every slot visible to the caller (JLS 17.4.5). In an
-// application, use a fixed pool of `availableProcessors()` threads (`thread_pool`) or a
-// parallel stream: the common `ForkJoinPool` cuts the range into small tasks that idle
-// workers steal (it has one worker fewer than the cores, as the caller helps).
+// starts one thread per slice and joins them all. Each worker writes its slot of
+// `primes` once, at the end, and `join` makes every slot visible to the caller (JLS
+// 17.4.5). In an application, use a pool of `availableProcessors()` threads
+// (`thread_pool`) or a parallel stream (the common `ForkJoinPool` splits the range).
 
 // %%
 class JavaThreads {
@@ -314,23 +311,25 @@ class JavaThreads {
 // %% [markdown]
 // Read the busy cores of `1 platform thread` first: the share of a core one thread got.
 // Every way does the same work in about the same CPU time, so in a round its speed-up is
-// about its busy cores over that share; and no way keeps more cores busy than the machine
-// has. On free cores, two platform threads (or the stream) come near 2x, with close to
-// two cores busy where CPython's kept one. (The tests check that two Java threads pass
-// 1.2 when other processes leave them two cores, and that even on a busy machine they now
-// and then compute at the same instant, which CPython's never do.) On a loaded machine
-// the line under the table says so, and the speed-ups shrink toward 1 and scatter: no
-// core is free for the ready threads. Virtual threads (`ThreadMXBean` does not time them)
-// and the stream are "not measured".
+// about its busy cores over that share. On free cores, two platform threads (or the
+// stream) give up to about 2x, with close to two cores busy where CPython's kept one.
+// Virtual threads (`ThreadMXBean` does not time them) and the stream are "not measured".
+//
+// On a loaded machine the line under the table says so. On a busy machine a speed-up
+// measures how much of the CPU more threads won from other programs. It can exceed the
+// number of cores; only the busy-cores column counts cores, and Java's may stay near 1
+// too when other programs hold the CPUs: a loaded run can look like CPython's, or the
+// wrong way round. The tests tell them apart: even on a busy machine two Java threads
+// now and then (usually within seconds) use over 1.5 ms of CPU in one 2 ms window,
+// which two CPython threads never do, while two Python processes do.
 //
 // ## Pitfalls
 //
-// - **More threads than cores add no cores.** On free cores, twice as many platform
-//   threads, or virtual threads (their carriers are as many as the cores), do no better
-//   than one per core. On a loaded machine they may come out ahead if the scheduler gives
-//   more threads a larger share of a busy CPU, taken from other programs.
-// - **A computing virtual thread keeps its carrier**: the JVM does not preempt it. Long
-//   computations on virtual threads keep other virtual threads waiting for a carrier.
+// - **More threads than cores add no cores.** Twice as many platform threads, or virtual
+//   threads (they run on as many platform threads as there are cores), do no better on
+//   free cores; on a loaded machine they may win more CPU from other programs.
+// - **A computing virtual thread keeps its platform thread**: the JVM does not preempt
+//   it, so long computations keep other virtual threads waiting.
 // - **Uneven slices waste cores.** The slowest sets the wall time: cut many small tasks.
 //
 // ## From Python
@@ -345,7 +344,8 @@ class JavaThreads {
 // ## Try it
 //
 // - Run `taskset -c 0 jbang cpu_bound java` (Linux): `availableProcessors()` is then 1,
-//   the table has 1 and 2 threads, and no row keeps more than one core busy.
+//   the table has 1 and 2 threads, and no row keeps more than one core busy (the
+//   speed-up may still exceed 1: a share, not a core).
 // - Put a free-threaded `python3.13t` for `"python3"` in the entry point and run `jbang
 //   cpu_bound python`: it says GIL off, and on free cores its threads pass one busy core.
 //
@@ -356,14 +356,14 @@ class JavaThreads {
 // turns under the GIL.
 //
 // In Java, use one platform thread per core, a pool of that size or a parallel stream;
-// more threads, or virtual threads, add no cores. The workers' CPU time shows whether
-// they ran in parallel: under the GIL, at most about one core, whatever the load.
+// more threads, or virtual threads, add no cores. Under the GIL, the workers' CPU time
+// on pure-Python work adds up to at most about one core, whatever the load.
 
 // %% [main]
 class cpu_bound {  // the entry point, script only: `jbang cpu_bound --help`
     static final Section[] SECTIONS = {
             new Section("python", "CPython threads on CPU-bound work: they take turns",
-                    speed -> CPython.demo("python3", Primes.scaled(40_000, speed), 5)),
+                    speed -> CPython.demo("python3", Primes.scaled(20_000, speed), 5)),
             new Section("java", "the same work on Java threads, every core at once",
                     speed -> JavaThreads.table(Primes.scaled(800_000, speed), 5))};
     // From here on the same in every lesson (tools/entry-point.java).

@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.LongStream;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -30,8 +31,10 @@ import support.Threads;
 
 /**
  * What the `cpu_bound` lesson claims, proven: every way counts exactly what one thread
- * counts; CPython's threads, with the GIL on, never keep more than about one core busy,
- * whatever the load, nor run at the same instant; Java's two threads keep more than
+ * counts; CPython's threads, with the GIL on, running pure-Python work, keep at most
+ * about one core busy, whatever the load, nor run at the same instant (where two Python
+ * processes doing the same work, on the same machine at that moment, exceed it); Java's
+ * two threads keep more than
  * that busy whenever the other processes leave them two cores (measured, on Linux, from
  * /proc/stat), and run at the same instant even on a busy machine.
  */
@@ -65,7 +68,8 @@ class CpuBoundTest {
         assertEquals(to, Primes.bound(from, to, parts, parts));
         long floor = (to - from) / parts;
         for (int i = 0; i < parts; i++) {
-            long size = Primes.bound(from, to, i + 1, parts) - Primes.bound(from, to, i, parts);
+            long size = Primes.bound(from, to, i + 1, parts)
+                    - Primes.bound(from, to, i, parts);
             assertTrue(size == floor || size == floor + 1, "slice " + i + ": " + size);
         }
     }
@@ -73,7 +77,8 @@ class CpuBoundTest {
     static Stream<Arguments> sizesAndThreads() {
         var cases = new ArrayList<Arguments>();
         for (long size : List.of(0L, 1L, 7L, 1_000L, 4_999L)) {
-            for (int threads : List.of(1, 2, 3, 8)) cases.add(Arguments.of(size, threads));
+            for (int threads : List.of(1, 2, 3, 8))
+                cases.add(Arguments.of(size, threads));
         }
         return cases.stream();
     }
@@ -85,19 +90,54 @@ class CpuBoundTest {
         long to = FROM + size;
         long expected = Primes.count(FROM, to);
 
-        assertEquals(expected, JavaThreads.count(Thread.ofPlatform(), to, threads).primes());
-        assertEquals(expected, JavaThreads.count(Thread.ofVirtual(), to, threads).primes());
+        assertEquals(expected,
+                JavaThreads.count(Thread.ofPlatform(), to, threads).primes());
+        assertEquals(expected,
+                JavaThreads.count(Thread.ofVirtual(), to, threads).primes());
         assertEquals(expected, JavaThreads.stream(to).primes());
     }
 
+    /**
+     * One platform worker's busy cores count its own CPU time, not the process's: while a
+     * second thread spins on purpose, the process uses more than 1.3 cores but the worker
+     * at most one. Rounds go on for up to 10 s until the process gets that much CPU; on a
+     * machine too busy for it in every round, the test is skipped.
+     */
     @Test
-    @Timeout(30)
-    void platformWorkersReportTheirCpuTimeVirtualOnesDoNot() throws Exception {
-        var platform = JavaThreads.count(Thread.ofPlatform(), FROM + 100_000, 2);
-        assertTrue(platform.busy() > 0 && platform.busy() <= CORES + 0.1, "" + platform);
-
+    @Timeout(60)
+    void platformWorkersReportTheirOwnCpuTimeVirtualOnesDoNot() throws Exception {
         var virtual = JavaThreads.count(Thread.ofVirtual(), FROM + 1_000, 2);
         assertTrue(Double.isNaN(virtual.busy()), "" + virtual);
+
+        assumeTrue(CORES >= 2, "one core: the process cannot use more than one");
+        var os = (com.sun.management.OperatingSystemMXBean)
+                ManagementFactory.getOperatingSystemMXBean();
+        JavaThreads.count(Thread.ofPlatform(), FROM + 200_000, 1);  // warm-up for the JIT
+        var stop = new CountDownLatch(1);
+        Thread spinner = Thread.ofPlatform().start(() -> {
+            while (stop.getCount() > 0) Thread.onSpinWait();  // a second busy core
+        });
+        var crowded = new ArrayList<String>();
+        try {
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (System.nanoTime() < deadline) {
+                long cpu = os.getProcessCpuTime(), start = System.nanoTime();
+                var one = JavaThreads.count(Thread.ofPlatform(), FROM + 400_000, 1);
+                double process = (os.getProcessCpuTime() - cpu)
+                        / (double) (System.nanoTime() - start);
+                if (process > 1.3) {  // the process's CPU time would show as over 1.3
+                    assertTrue(one.busy() > 0 && one.busy() <= 1.05,
+                            "the process used %.2f cores; the worker: %s".formatted(
+                                    process, one));
+                    return;
+                }
+                crowded.add("%.2f".formatted(process));
+            }
+        } finally {
+            stop.countDown();
+            Threads.joinAll(List.of(spinner));
+        }
+        abort("too busy to tell: the process never used over 1.3 cores: " + crowded);
     }
 
     // ---- the table ----------------------------------------------------------------
@@ -105,9 +145,12 @@ class CpuBoundTest {
     @Test
     @Timeout(10)
     void spreadIsTheMedianThenTheMinimumAndMaximum() {
-        assertEquals("2.00x (1.00-9.00)", SpeedTable.spread(Stream.of(9.0, 1.0, 2.0), "x"));
-        assertEquals("2.50 (1.00-9.00)", SpeedTable.spread(Stream.of(3.0, 9.0, 1.0, 2.0), ""));
-        assertEquals("not measured", SpeedTable.spread(Stream.of(1.0, Double.NaN), ""));
+        assertEquals("2.00x (1.00-9.00)",
+                SpeedTable.spread(Stream.of(9.0, 1.0, 2.0), "x"));
+        assertEquals("2.50 (1.00-9.00)",
+                SpeedTable.spread(Stream.of(3.0, 9.0, 1.0, 2.0), ""));
+        assertEquals("not measured",
+                SpeedTable.spread(Stream.of(1.0, Double.NaN), ""));
     }
 
     @Test
@@ -120,39 +163,91 @@ class CpuBoundTest {
 
     // ---- the claims -----------------------------------------------------------------
 
-    @Test
-    @Timeout(300)
-    void cpythonThreadsWithTheGilKeepAtMostAboutOneCoreBusy() throws Exception {
-        CPython.Result result;
+    /** Runs a Python program; its output lines, once it ended with status 0. */
+    static List<String> python(String source, String... args) throws Exception {
+        var command = new ArrayList<>(List.of("python3", "-c", source));
+        command.addAll(List.of(args));
+        Process python;
         try {
-            result = CPython.measure("python3", 20_000, 2, 5);
+            python = new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
-            result = abort("no python3 here: " + e.getMessage());
+            python = abort("no python3 here: " + e.getMessage());
         }
-        assumeTrue(result.gil(), "a free-threaded Python: the GIL claim does not apply");
-        long expected = Primes.count(FROM, FROM + 20_000);
-        for (var round : result.rounds()) {
-            var twoThreads = round.get(1);
-            assertEquals(expected, round.get(0).primes(), "CPython counted the same primes");
-            assertEquals(expected, twoThreads.primes());
-            assertTrue(twoThreads.busy() < ONE_CORE_BOUND, "2 CPython threads: " + twoThreads);
+        try {
+            List<String> lines = python.inputReader().lines().toList();
+            assertEquals(0, python.waitFor(), String.join("\n", lines));
+            assertFalse(lines.isEmpty(), "python printed nothing");
+            return lines;
+        } finally {
+            python.destroyForcibly().waitFor();
         }
     }
 
-    /** Cores used by every process on the machine (Linux: the first line of /proc/stat). */
+    /** The lesson's timed_run on two threads, then a control in the same child: the
+     *  same count on two processes (forked: -c's functions reach them), per round. */
+    static final String PYTHON_CONTROL = GilProgram.SOURCE.substring(0,
+            GilProgram.SOURCE.indexOf("lo, hi, threads, rounds")) + """
+            import multiprocessing
+
+            def in_process(lo, hi):  # count on the main thread of a pool's process
+                results = [None]
+                count(lo, hi, results, 0)
+                return results[0]
+
+            gil = getattr(sys, "_is_gil_enabled", lambda: True)()
+            print("GIL", "on" if gil else "off", flush=True)
+            lo, hi, rounds = map(int, sys.argv[1:])
+            halves = [(lo, (lo + hi) // 2), ((lo + hi) // 2, hi)]
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                for _ in range(rounds):
+                    timed_run(lo, hi, 2)  # the lesson's run: "primes wall busy"
+                    wall = time.perf_counter()
+                    primes, cpu = map(sum, zip(*pool.starmap(in_process, halves)))
+                    wall = time.perf_counter() - wall
+                    print(primes, f"{wall:.6f} {cpu / wall:.4f}", flush=True)
+            """;
+
+    /**
+     * Two CPython threads stay under ONE_CORE_BOUND in every round; that proves
+     * something only where two processes doing the same work, in the same child, passed
+     * it: else the machine was too busy to tell, and the test is skipped with both.
+     */
+    @Test
+    @Timeout(300)
+    void cpythonThreadsWithTheGilKeepAtMostAboutOneCoreBusy() throws Exception {
+        List<String> lines = python(PYTHON_CONTROL, "" + FROM, "" + (FROM + 20_000), "5");
+        assumeTrue(lines.getFirst().equals("GIL on"), "a free-threaded Python: no GIL");
+        assertEquals(11, lines.size(), String.join("\n", lines));
+        var threads = new ArrayList<TimedRun>();
+        var processes = new ArrayList<TimedRun>();
+        for (int i = 1; i < lines.size(); i++)
+            (i % 2 == 1 ? threads : processes).add(CPython.parse(lines.get(i)));
+        long expected = Primes.count(FROM, FROM + 20_000);
+        for (var run : lines.subList(1, lines.size()))
+            assertEquals(expected, CPython.parse(run).primes(), "same primes: " + run);
+        String both = "2 threads: %s; 2 processes: %s".formatted(threads, processes);
+        assumeTrue(processes.stream().anyMatch(r -> r.busy() > ONE_CORE_BOUND),
+                "too busy to tell: 2 processes never passed %.1f cores; %s"
+                        .formatted(ONE_CORE_BOUND, both));
+        for (var run : threads) assertTrue(run.busy() < ONE_CORE_BOUND, both);
+    }
+
+    /** Cores used by every process on the machine (Linux: /proc/stat's first line). */
     record MachineTicks(long busy, long total) {
         static final Path STAT = Path.of("/proc/stat");
 
         static MachineTicks now() throws IOException {
             String[] f = Files.readAllLines(STAT).getFirst().split("\\s+");
-            long total = 0;  // cpu user nice system idle iowait irq softirq steal (guest...)
+            long total = 0;  // cpu user nice system idle iowait irq softirq steal ...
             for (int i = 1; i <= 8; i++) total += Long.parseLong(f[i]);
-            return new MachineTicks(total - Long.parseLong(f[4]) - Long.parseLong(f[5]), total);
+            long idle = Long.parseLong(f[4]) + Long.parseLong(f[5]);
+            return new MachineTicks(total - idle, total);
         }
 
         /** How many cores were busy on average since `before` (steal time included). */
         double coresBusySince(MachineTicks before) {
-            return CORES * (double) (busy - before.busy) / Math.max(1, total - before.total);
+            return CORES * (double) (busy - before.busy)
+                    / Math.max(1, total - before.total);
         }
 
         /** Skips a test on a machine where /proc/stat cannot say what else ran. */
@@ -165,7 +260,7 @@ class CpuBoundTest {
         }
     }
 
-    /** In a round where the rest of the machine used less than this, two cores were free. */
+    /** In a round where the rest of the machine used under this, 2 cores were free. */
     static final double OTHERS_FREE = 0.4;
 
     /**
@@ -177,7 +272,8 @@ class CpuBoundTest {
      */
     @Test
     @Timeout(300)
-    void javaThreadsKeepMoreThanOneCoreBusyWhenOtherProcessesLeaveThemTwo() throws Exception {
+    void javaThreadsKeepMoreThanOneCoreBusyWhenOtherProcessesLeaveThemTwo()
+            throws Exception {
         MachineTicks.assumeReadable();
         Primes.count(FROM, FROM + 200_000);  // warm-up: the JIT compiles the work
         var crowded = new ArrayList<String>();
@@ -186,9 +282,10 @@ class CpuBoundTest {
             var before = MachineTicks.now();
             var run = JavaThreads.count(Thread.ofPlatform(), FROM + 1_600_000, 2);
             double others = MachineTicks.now().coresBusySince(before) - run.busy();
-            if (run.busy() > ONE_CORE_BOUND) return;  // two cores at once: the claim holds
-            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
-                    .formatted(others) + "threads kept only %.2f busy".formatted(run.busy()));
+            if (run.busy() > ONE_CORE_BOUND) return;  // two cores at once: it holds
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 "
+                    .formatted(others) + "Java threads kept only %.2f busy"
+                    .formatted(run.busy()));
             crowded.add("%.2f".formatted(others));
         }
         abort("other processes used at least %.1f core in every round: %s"
@@ -209,7 +306,8 @@ class CpuBoundTest {
     static volatile long sink;  // where the primes go, so that the JIT keeps the work
 
     /** Counts primes in steps of tens of microseconds until `until` (nanoTime), after
-     *  each step noting the wall clock and the thread's own CPU clock: [wall, cpu, ...]. */
+     *  each step noting the wall clock and the thread's own CPU clock:
+     *  [wall, cpu, ...]. */
     static long[] countUntil(long until, long from) {
         var mx = ManagementFactory.getThreadMXBean();
         long[] readings = new long[2 * 500_000];
@@ -242,7 +340,8 @@ class CpuBoundTest {
             bLast = Math.max(bLast, bFirst);
             while (bLast + 1 < nb && b[2 * (bLast + 1)] <= to) bLast++;
             long cpu = a[2 * aLast + 1] - a[2 * i + 1];
-            if (bFirst < nb && b[2 * bLast] <= to) cpu += b[2 * bLast + 1] - b[2 * bFirst + 1];
+            if (bFirst < nb && b[2 * bLast] <= to)
+                cpu += b[2 * bLast + 1] - b[2 * bFirst + 1];
             most = Math.max(most, (double) cpu / window);
         }
         return most;
@@ -276,29 +375,32 @@ class CpuBoundTest {
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (System.nanoTime() < deadline) {
             var before = MachineTicks.now();
-            long start = System.nanoTime(), until = start + Duration.ofSeconds(3).toNanos();
+            long start = System.nanoTime();
+            long until = start + Duration.ofSeconds(3).toNanos();
             var ran = new long[2][];
             Threads.joinAll(List.of(
                     Thread.ofPlatform().start(() -> ran[0] = countUntil(until, FROM)),
-                    Thread.ofPlatform().start(() -> ran[1] = countUntil(until, 2 * FROM))));
+                    Thread.ofPlatform().start(
+                            () -> ran[1] = countUntil(until, 2 * FROM))));
             double workers = (cpuUsed(ran[0]) + cpuUsed(ran[1]))
                     / (double) (System.nanoTime() - start);
             double others = MachineTicks.now().coresBusySince(before) - workers;
             double together = mostTogether(ran[0], ran[1], WINDOW_NANOS);
             if (together > TOGETHER) return;  // two CPUs at once: in parallel
-            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 Java "
-                    .formatted(others) + "threads never ran 2 ms together");
+            assertTrue(others >= OTHERS_FREE, "other processes used %.2f cores, yet 2 "
+                    .formatted(others) + "Java threads never ran 2 ms together");
             crowded.add("%.2f (%.2f)".formatted(others, together));
         }
-        abort("in a minute, 2 Java threads never ran 2 ms together; other processes used at "
-                + "least %.1f core in every round (the most together in 2 ms): %s"
+        abort("in a minute, 2 Java threads never ran 2 ms together; other processes "
+                + "used at least %.1f core in every round (the most together in 2 ms): %s"
                 .formatted(OTHERS_FREE, crowded));
     }
 
-    /** The same readings in two CPython threads: prints "GIL on" or "GIL off", then
-     *  "worker wall cpu" after each step of each worker. */
+    /** The same readings in two CPython threads, then, as a control, in two processes:
+     *  prints "GIL on" or "GIL off", then "worker wall cpu" after each step of each
+     *  worker (workers 0 and 1: the threads; 2 and 3: the processes). */
     static final String PYTHON_READINGS = """
-            import math, sys, threading, time
+            import math, multiprocessing, sys, threading, time
 
             def count_until(until, n, readings):
                 wall = 0
@@ -308,52 +410,53 @@ class CpuBoundTest {
                     wall = time.perf_counter_ns()
                     readings.append((wall, time.thread_time_ns()))
 
+            def in_process(until, n):  # on the main thread of a pool's process
+                readings = []
+                count_until(until, n, readings)
+                return readings
+
             gil = getattr(sys, "_is_gil_enabled", lambda: True)()
             print("GIL", "on" if gil else "off")
-            until = time.perf_counter_ns() + int(sys.argv[1]) * 1_000_000_000
-            readings = [[], []]
-            workers = [threading.Thread(target=count_until,
-                                        args=(until, 1_000_001, readings[i]))
-                       for i in range(2)]
-            for w in workers:
-                w.start()
-            for w in workers:
-                w.join()
-            for i in range(2):
+            seconds = int(sys.argv[1]) * 1_000_000_000
+            with multiprocessing.get_context("fork").Pool(2) as pool:
+                until = time.perf_counter_ns() + seconds
+                readings = [[], []]
+                workers = [threading.Thread(target=count_until,
+                                            args=(until, 1_000_001, readings[i]))
+                           for i in range(2)]
+                for w in workers:
+                    w.start()
+                for w in workers:
+                    w.join()
+                until = time.perf_counter_ns() + seconds
+                readings += pool.starmap(in_process, [(until, 1_000_001)] * 2)
+            for i in range(4):
                 for wall, cpu in readings[i]:
                     print(i, wall, cpu)
             """;
 
     /** The counterpart of the Java test, with the same readings and the same threshold:
-     *  under the GIL, two CPython threads never compute at the same instant. */
+     *  under the GIL, two CPython threads never compute at the same instant. It proves
+     *  something only where two processes, in the same child, passed the threshold: else
+     *  the machine was too busy to tell, and the test is skipped with both values. */
     @Test
     @Timeout(120)
     void cpythonThreadsWithTheGilNeverRunAtTheSameInstant() throws Exception {
-        Process python;
-        try {
-            python = new ProcessBuilder("python3", "-c", PYTHON_READINGS, "6")
-                    .redirectErrorStream(true).start();
-        } catch (IOException e) {
-            python = abort("no python3 here: " + e.getMessage());
-        }
-        List<String> lines;
-        try {
-            lines = python.inputReader().lines().toList();
-            assertEquals(0, python.waitFor(), String.join("\n", lines.subList(0, 1)));
-        } finally {
-            python.destroyForcibly().waitFor();
-        }
+        List<String> lines = python(PYTHON_READINGS, "6");
         assumeTrue(lines.getFirst().equals("GIL on"), "a free-threaded Python: no GIL");
-        var readings = List.of(LongStream.builder(), LongStream.builder());
+        var readings = Stream.generate(LongStream::builder).limit(4).toList();
         for (String line : lines.subList(1, lines.size())) {
             long[] f = Stream.of(line.split(" ")).mapToLong(Long::parseLong).toArray();
             readings.get((int) f[0]).add(f[1]).add(f[2]);
         }
-        long[] a = readings.get(0).build().toArray(), b = readings.get(1).build().toArray();
-        assertTrue(a.length > 1_000 && b.length > 1_000, "both threads computed");
-        double together = mostTogether(a, b, WINDOW_NANOS);
-        assertTrue(together < TOGETHER, "2 CPython threads used %.2f ms of CPU in 2 ms"
-                .formatted(together * 2));
+        var w = readings.stream().map(r -> r.build().toArray()).toList();
+        for (long[] worker : w) assertTrue(worker.length > 1_000, "each one computed");
+        double threads = mostTogether(w.get(0), w.get(1), WINDOW_NANOS);
+        double processes = mostTogether(w.get(2), w.get(3), WINDOW_NANOS);
+        String both = "most CPU in 2 ms: 2 threads %.2f ms, 2 processes %.2f ms"
+                .formatted(threads * 2, processes * 2);
+        assumeTrue(processes > TOGETHER, "too busy to tell: " + both);
+        assertTrue(threads < TOGETHER, both);
     }
 
     // ---- what the sections print ------------------------------------------------------
@@ -373,18 +476,19 @@ class CpuBoundTest {
     @Test
     @Timeout(60)
     void aFreeThreadedPythonIsReportedAsSuch() throws Throwable {
-        Path fake = Files.createTempFile("python", ".sh");  // prints what python3.13t would
+        Path fake = Files.createTempFile("python", ".sh");  // prints as python3.13t
         try {
             Files.writeString(fake, """
                     #!/bin/sh
-                    echo 'Python 3.13.1 experimental free-threading build (main); GIL off'
+                    echo 'Python 3.13.1 (cpython, Py_GIL_DISABLED=1); GIL off'
                     echo '121 0.100000 0.9800'
                     echo '121 0.052000 1.9100'
                     """);
             assertTrue(fake.toFile().setExecutable(true));
             var result = CPython.measure(fake.toString(), 2_000, 2, 1);
             assertFalse(result.gil());
-            assertEquals(new TimedRun(121, 0.052, 1.91), result.rounds().getFirst().get(1));
+            assertEquals(new TimedRun(121, 0.052, 1.91),
+                    result.rounds().getFirst().get(1));
 
             String printed = printedBy(() -> CPython.demo(fake.toString(), 2_000, 1));
             assertTrue(printed.contains("GIL off: a free-threaded build, so the GIL's "
@@ -407,14 +511,15 @@ class CpuBoundTest {
         var run = Scripts.compiled("cpu_bound", "java", "--speed", "20");
         assertEquals(0, run.exitCode(), run.stderr());
         List<String> lines = run.stdout().lines().toList();
-        assertEquals(5, lines.stream().filter(l -> l.matches("  round \\d of 5: .*")).count(),
-                run.stdout());
+        assertEquals(5, lines.stream()
+                .filter(l -> l.matches("  round \\d of 5: .*")).count(), run.stdout());
         assertTrue(lines.contains("every run counted %,d primes"
                 .formatted(Primes.count(FROM, FROM + 40_000))), run.stdout());
         for (String way : List.of("1 platform thread ", CORES + " platform threads ",
                 2 * CORES + " platform threads ", 2 * CORES + " virtual threads ",
                 "parallel stream ")) {
-            assertTrue(lines.stream().anyMatch(l -> l.startsWith(way)), way + run.stdout());
+            assertTrue(lines.stream().anyMatch(l -> l.startsWith(way)),
+                    way + run.stdout());
         }
     }
 
@@ -427,11 +532,11 @@ class CpuBoundTest {
         List<String> lines = run.stdout().lines().toList();
         assertTrue(lines.stream().anyMatch(l -> l.matches("Python 3\\..*; GIL (on|off)")),
                 run.stdout());
-        assertEquals(5, lines.stream().filter(l -> l.matches("  round \\d of 5: .*")).count(),
-                run.stdout());
+        assertEquals(5, lines.stream()
+                .filter(l -> l.matches("  round \\d of 5: .*")).count(), run.stdout());
         assertTrue(lines.contains("every run counted %,d primes"
-                .formatted(Primes.count(FROM, FROM + 2_000))), run.stdout());
-        assertTrue(lines.stream().anyMatch(l -> l.startsWith("CPython, " + CORES + " threads")),
-                run.stdout());
+                .formatted(Primes.count(FROM, FROM + 1_000))), run.stdout());
+        assertTrue(lines.stream().anyMatch(
+                l -> l.startsWith("CPython, " + CORES + " threads")), run.stdout());
     }
 }
