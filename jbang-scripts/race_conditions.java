@@ -14,9 +14,10 @@
 // - `merge`, `compute` and `computeIfAbsent`: the check and the act as one step per key
 // - when a lock around the whole sequence is the fix, and what an atomic adds
 // - what each of those map methods locks, read from the JDK's source
-// - to prove a check-then-act race with a model checker, not by hoping to see it
+// - to force a race with a seam and latches, so it shows on every run
 
 // %%
+import java.time.*;
 import java.util.*;
 import java.util.concurrent.*;
 import java.util.concurrent.atomic.*;
@@ -26,13 +27,14 @@ import java.util.stream.*;
 // %% [markdown]
 // ## The broken tally: get, then put
 //
-// A word count is a map from each word to how often it was seen. `ConcurrentHashMap`
-// makes every single call atomic, so two threads calling `get` and `put` at once never
-// corrupt it. But counting a word takes two calls: `get` is the *check* (what is the
-// count now?) and `put` the *act* (store it plus one). The map cannot know that the two
-// belong together, so another thread's `get` and `put` can run between them, and one
-// of the two `put`s overwrites the other. Between the calls sits a *seam*, `afterGet`:
-// it does nothing in normal use; the replay and the tests use it to hold a thread there.
+// A word count is a map from each word to how often it was seen. On a
+// `ConcurrentHashMap` each `get`, `put` or `merge` is atomic, so two threads calling
+// `get` and `put` at once never corrupt it. But counting a word takes two calls: `get`
+// is the *check* (what is the count now?) and `put` the *act* (store it plus one). The
+// map cannot know that the two belong together, so another thread's `get` and `put` can
+// run between them, and one of the two `put`s overwrites the other. Between the calls
+// sits a *seam*, `afterGet`: it does nothing in normal use; the replay and the tests
+// use it to hold a thread there.
 
 // %%
 interface WordTally { void add(String word); long count(String word); }
@@ -60,11 +62,12 @@ class GetThenPutTally implements WordTally {
 // times: 360,000 words, on only eight distinct keys ("the" appears twice), so the
 // threads collide on the same keys all the time. `join()` makes each worker's writes
 // visible to the thread that joins it (see `visibility`), so a short total means lost
-// counts, not stale reads. Nearly every run loses thousands of counts, a different number each time: no
-// exception, no warning, and a "thread-safe" map the whole time. One stale `put` can
-// erase many counts at once: a thread paused between its `get` and its `put` (by the
-// scheduler, on a busy core) overwrites every count the others added to that word
-// meanwhile. So even one core, where the threads only take turns, can lose counts.
+// counts, not stale reads. Nearly every run loses thousands of counts, a different
+// number each time: no exception, no warning, and a "thread-safe" map the whole time.
+// One stale `put` can erase many counts at once: a thread paused between its `get` and
+// its `put` (by the scheduler, on a busy core) overwrites every count the others added
+// to that word meanwhile. So even one core, where the threads only take turns, can lose
+// counts.
 
 // %%
 class TallyRace {
@@ -118,38 +121,45 @@ class TallyRace {
 // ## One lost count in slow motion
 //
 // Counting after the fact shows *that* counts vanish; this replay shows *how*, and
-// forces it on every run. Two latches hold thread A in the seam, between its `get` and
-// its `put`, until thread B has done both. Both saw "the" absent, both store 1: two
-// adds, count 1. The pauses between the steps are only for the audience (`--speed`
-// scales them, and the time limits that guard them).
+// forces it on every run. Thread A waits in the seam, between its `get` and its `put`,
+// for the latch `bIsDone`; the replay's own thread starts B once A has checked, joins
+// B, and only then opens it. Both saw "the" absent, both store 1: two adds, count 1.
+// If B cannot finish while A is held, the replay throws. The pauses are only for the
+// audience: `--speed` scales them and the time limits that guard them.
 //
 // @diagram race_conditions-check-then-act
 
 // %%
 class TallyReplay {
     static long replay(long pauseMillis) throws InterruptedException {
+        var limit = Duration.ofMillis(10_000 + 4 * pauseMillis);
         var aHasChecked = new CountDownLatch(1);
         var bIsDone = new CountDownLatch(1);
+        var aWasHeld = new AtomicBoolean();
         var tally = new GetThenPutTally(seen -> {
             String me = Thread.currentThread().getName();
             step(pauseMillis, me + ": get(\"the\") returns " + seen);
-            if (me.equals("A")) {
+            if (me.equals("A")) {  // A: checked only, held until B is done
                 aHasChecked.countDown();
-                TallyRace.await(bIsDone, 10_000 + 4 * pauseMillis);  // A: checked only
+                TallyRace.await(bIsDone, 2 * limit.toMillis());  // throws if too late
+                aWasHeld.set(true);
             }
         });
         Thread a = Thread.ofPlatform().name("A").start(() -> {
             tally.add("the");
             step(pauseMillis, "A: put(\"the\", 1), from its stale check");
         });
-        TallyRace.await(aHasChecked, 10_000 + 2 * pauseMillis);
+        TallyRace.await(aHasChecked, limit.toMillis());
         Thread b = Thread.ofPlatform().name("B").start(() -> {
             tally.add("the");
             step(pauseMillis, "B: put(\"the\", 1)");
-            bIsDone.countDown();
         });
-        a.join();
-        b.join();
+        boolean bFinished = b.join(limit);  // while A is still held
+        bIsDone.countDown();
+        boolean bothEnded = a.join(limit) & b.join(limit);
+        if (!bFinished || !aWasHeld.get() || !bothEnded) {
+            throw new IllegalStateException("B could not add while A was held");
+        }
         System.out.println("two adds of \"the\", count " + tally.count("the"));
         return tally.count("the");
     }
@@ -165,7 +175,7 @@ class TallyReplay {
 }
 
 // %% [run]
-// long theCount = TallyReplay.replay(300);
+// long theCount = TallyReplay.replay(400);
 
 // %% [markdown]
 // ## Fix 1: one lock around the check and the act
@@ -196,9 +206,10 @@ class LockedTally implements WordTally {
 // is an array of *bins*, each holding the keys that hash to it. Read from JDK 25's
 // source: when the word's bin is empty, `merge` puts the new entry there with one
 // compare-and-set (CAS), no lock and no call to `Long::sum`; otherwise it locks that one
-// bin (`synchronized` on its first entry) while it finds the key and applies the
-// function. Threads counting words in different bins take different locks (while the
-// table grows, a thread moving a bin locks it too).
+// bin (`synchronized` on its first entry) while it looks for the key, applies the
+// function if the key is there, and else appends the new entry without calling it.
+// Threads counting words in different bins take different locks (while the table
+// grows, a thread moving a bin locks it too).
 // `compute(word, (w, n) -> n == null ? 1L : n + 1)` is the general form (it always
 // locks the bin, an empty one through a placeholder entry), and a function returning
 // `null` removes the entry. The diagram shows two threads adding "the" to an empty bin.
@@ -229,13 +240,19 @@ class ComputeTally implements WordTally {
 // `computeIfAbsent(word, w -> new LongAdder())` makes the counter for a word once, and
 // hands the same one to every thread; `increment()` then runs on the `LongAdder`
 // (see `counter`), outside the map. The two steps are safe together because the adder,
-// once in the map, is never replaced. What `computeIfAbsent` locks, per JDK 25's
-// source: for an absent key it locks the bin (an empty one through a placeholder)
-// and calls the function while holding it. For a key already there, it returns the
-// value without a lock only if the key's entry is the first in its bin; behind another
-// key, or in a bin that has grown into a tree, it locks the bin to search it. `get`
-// never locks. An `AtomicLong` per key works the same way, and its `incrementAndGet`
-// also returns the new count.
+// once in the map, is never replaced. What each method locks, read from JDK 25's
+// source ("lock": `synchronized` on the bin's first entry, or on a placeholder put in
+// an empty bin; a bin grown into a tree counts as "deeper"):
+//
+// | method | key absent | key first in its bin | key deeper in its bin |
+// |---|---|---|---|
+// | `get` | no lock | no lock | no lock |
+// | `merge` | empty bin: one CAS; else lock | lock | lock |
+// | `compute` | lock | lock | lock |
+// | `computeIfAbsent` | lock | no lock | lock |
+//
+// An `AtomicLong` per key works the same way, and its `incrementAndGet` also returns
+// the new count.
 
 // %%
 class AdderTally implements WordTally {
@@ -255,8 +272,9 @@ class AdderTally implements WordTally {
 // ## Every tally, under the same load
 //
 // The broken tally once more, then the four fixes, each counting the same 360,000
-// words. Every fix counts exactly 360,000 on every run (the tests prove each with
-// Lincheck, a model checker, and under stress); the broken one usually falls short.
+// words. Every fix counts exactly 360,000 on every run; the broken one usually falls
+// short. (The tests check each with Lincheck, a model checker, and under stress; the
+// broken one fails Lincheck.)
 
 // %%
 class TallyFixes {
@@ -279,9 +297,9 @@ class TallyFixes {
 // | you need | use, on a `ConcurrentHashMap` |
 // |---|---|
 // | a count per key | `merge(key, 1L, Long::sum)` |
-// | a count per key, with a few very hot keys | `computeIfAbsent(key, k -> new LongAdder())` |
-// | a value made once per key (a cache, a lock per key) | `computeIfAbsent(key, k -> make(k))` |
-// | a new value from the old one, or removal | `compute`, `computeIfPresent` (`null` removes) |
+// | a count per key, very hot keys | `computeIfAbsent(key, k -> new LongAdder())` |
+// | a value made once per key (a cache) | `computeIfAbsent(key, k -> make(k))` |
+// | a new value from the old, or removal | `compute` (`null` removes) |
 // | one update across several keys or structures | one lock around the whole sequence |
 //
 // ## Pitfalls
@@ -298,17 +316,19 @@ class TallyFixes {
 //   inside one: the javadoc forbids it, and it may throw
 //   `IllegalStateException("Recursive update")`.
 // - **`putIfAbsent` may build a value for nothing**: every caller builds one, and only
-//   one is kept. Fine for a cheap value without side effects; use the value it returns.
+//   one is kept. Fine for a cheap value without side effects. The value to use is the
+//   one now in the map: what it returns, or yours when it returns `null`.
+//   `computeIfAbsent` returns that value directly.
 // - **`volatile` is no fix for check-then-act**: it makes each read and write visible,
 //   not two of them one step (see `counter` and `visibility`).
 //
 // ## From Python
 //
-// | Python (the seed) | Java |
+// | Python | Java |
 // |---|---|
-// | `with lock: d[k] = d.get(k, 0) + 1` | `synchronized` around get and put (`LockedTally`) |
+// | `with lock: d[k] = d.get(k, 0) + 1` | `LockedTally`: `synchronized` get, put |
 // | (the same, without a lock) | `counts.merge(k, 1L, Long::sum)` |
-// | `d.setdefault(k, v)` | `counts.putIfAbsent(k, v)` (returns the old value, or `null`) |
+// | `d.setdefault(k, v)` | `counts.computeIfAbsent(k, x -> v)` |
 // | `collections.Counter` behind a lock | `ConcurrentHashMap<String, LongAdder>` |
 //
 // In CPython, `d[k] = d.get(k, 0) + 1` is several bytecodes, and a thread switch
@@ -320,8 +340,9 @@ class TallyFixes {
 //
 // - Run `jbang race_conditions race` a few times, then with `taskset -c 0` in front
 //   (Linux: one core): the lost counts change from run to run; one core can lose too.
-// - Make `GetThenPutTally.add` `synchronized` and run `fixes`: it counts exactly
-//   360,000 too, the lock fix on a concurrent map.
+// - Make `GetThenPutTally.add` `synchronized` and run `fixes replay`: it counts
+//   exactly 360,000 too; the replay waits about 10 s, then throws, since B can no
+//   longer run between A's `get` and `put`.
 // - Run `replay --speed 0.5`: every step waits twice as long, and the count is still 1.
 //
 // ## Summary
@@ -331,8 +352,8 @@ class TallyFixes {
 //
 // Fix it by making the check and the act one step: the map's own `merge`, `compute` or
 // `computeIfAbsent`, atomic per key, or one lock around the whole sequence when it
-// spans several keys. Prove a race by forcing it or model-checking it, never by
-// a test that happened to pass. The next lesson, `visibility`, shows the other half of
+// spans several keys. Show a race by forcing it, as the replay does, never by
+// hoping a run happens to hit it. The next lesson, `visibility`, shows the other half of
 // sharing state: a write another thread may never see.
 
 // %% [main]

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
@@ -23,7 +24,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import support.Scripts;
 import support.Threads;
 
-/** What the `race_conditions` lesson claims, proven. */
+/** What the `race_conditions` lesson claims, checked. */
 class RaceConditionsTest {
 
     static Stream<Arguments> fixes() {
@@ -35,13 +36,17 @@ class RaceConditionsTest {
     // --- check-then-act, forced to lose ---
 
     @Test
-    @Timeout(10)
+    @Timeout(60)  // each step has its own limit (support.Threads.LONG)
     void getThenPutLosesAnAddWhenAThreadIsHeldBetweenItsGetAndPut() throws Exception {
         assertEquals(1, loseOneAdd(0), "two adds of an absent word, count 1");
         assertEquals(6, loseOneAdd(5), "two adds of a word counted 5 times, count 6");
     }
 
-    /** Adds "the" `before` times, then twice from two threads, the first held in the seam. */
+    /**
+     * Adds "the" `before` times, then twice from two threads: "first" is held in the seam
+     * until "second" has ended. Fails if "second" cannot end meanwhile (if `add` held a
+     * lock, say), or if either worker throws.
+     */
     private static long loseOneAdd(int before) throws Exception {
         var firstHasChecked = new CountDownLatch(1);
         var secondIsDone = new CountDownLatch(1);
@@ -52,18 +57,24 @@ class RaceConditionsTest {
             }
         });
         for (int i = 0; i < before; i++) tally.add("the");
-        Thread first = Thread.ofPlatform().name("first").start(() -> tally.add("the"));
+        var failures = new ConcurrentLinkedQueue<Throwable>();
+        var workers = Thread.ofPlatform()
+                .uncaughtExceptionHandler((t, e) -> failures.add(e));
+        Thread first = workers.name("first").start(() -> tally.add("the"));
         Threads.await(firstHasChecked);
-        Thread second = Thread.ofPlatform().name("second").start(() -> {
-            tally.add("the");
+        Thread second = workers.name("second").start(() -> tally.add("the"));
+        try {
+            Threads.joinAll(List.of(second));  // "second" ends while "first" is held
+        } finally {
             secondIsDone.countDown();
-        });
-        Threads.joinAll(List.of(first, second));
+            Threads.joinAll(List.of(first, second));
+        }
+        assertEquals(List.of(), List.copyOf(failures), "a worker failed");
         return tally.count("the");
     }
 
     @Test
-    @Timeout(10)
+    @Timeout(60)  // longer than the replay's own limits, which make it throw
     void slowMotionReplayEndsWithOneAddLostEveryTime() throws Exception {
         assertEquals(1, TallyReplay.replay(0));
     }
@@ -225,8 +236,9 @@ class RaceConditionsTest {
         Thread asker = Thread.ofPlatform().name("asker").start(
                 () -> got[0] = map.computeIfAbsent("BB", k -> new LongAdder()));
         try {
-            Threads.awaitBlocked(asker);
-            assertEquals(Thread.State.BLOCKED, asker.getState(), "waits for the bin");
+            Threads.awaitBlocked(asker);  // BLOCKED, WAITING or TIMED_WAITING
+            assertEquals(Thread.State.BLOCKED, asker.getState(),
+                    "asker should wait to enter the bin's monitor (synchronized)");
             assertSame(bb, map.get("BB"), "while get never locks");
         } finally {
             release.countDown();
@@ -246,8 +258,9 @@ class RaceConditionsTest {
         Thread merger = Thread.ofPlatform().name("merger").start(
                 () -> map.merge("the", new LongAdder(), (old, one) -> old));
         try {
-            Threads.awaitBlocked(merger);
-            assertEquals(Thread.State.BLOCKED, merger.getState());
+            Threads.awaitBlocked(merger);  // BLOCKED, WAITING or TIMED_WAITING
+            assertEquals(Thread.State.BLOCKED, merger.getState(),
+                    "merger should wait to enter the bin's monitor (synchronized)");
         } finally {
             release.countDown();
             Threads.joinAll(List.of(holder, merger));
