@@ -26,8 +26,8 @@ import java.util.stream.*;
 // %% [markdown]
 // ## A heartbeat in a JVM of its own
 //
-// A JVM's exit shows only from outside, so the lesson runs a small program, `Child`, in
-// JVMs of its own. Its thread `heartbeat` prints `heartbeat 1`, `heartbeat 2`, ... a beat
+// A JVM's exit shows only from outside, so the lesson runs a small program, `Child` (a
+// compact source file: a `void main` with no class around it), in JVMs of its own. Its thread `heartbeat` prints `heartbeat 1`, `heartbeat 2`, ... a beat
 // apart, for ever, and says so when interrupted and in its `finally`. `main` registers a
 // shutdown hook (thread `hook`) that says whether the heartbeat is alive (and, given
 // `stop`, interrupts and joins it), starts the heartbeat, waits for its first beat and
@@ -37,45 +37,42 @@ import java.util.stream.*;
 // %%
 class Heartbeat {
     static final String CHILD = """
-        import java.util.concurrent.CountDownLatch;
-
-        class Child {  // java Child.java daemon|non-daemon|virtual BEAT_MILLIS [stop]
-            public static void main(String[] args) throws InterruptedException {
-                long beatMillis = Long.parseLong(args[1]);
-                var firstBeat = new CountDownLatch(1);
-                Runnable beats = () -> {
+        // java Child.java daemon|non-daemon|virtual BEAT_MILLIS [stop]
+        void main(String[] args) throws InterruptedException {
+            long beatMillis = Long.parseLong(args[1]);
+            var firstBeat = new CountDownLatch(1);
+            Runnable beats = () -> {
+                try {
+                    for (int n = 1; ; n++) {
+                        System.out.println("heartbeat " + n);
+                        firstBeat.countDown();
+                        Thread.sleep(beatMillis);
+                    }
+                } catch (InterruptedException e) {
+                    System.out.println("heartbeat: interrupted");
+                } finally {
+                    System.out.println("heartbeat: finally");
+                }
+            };
+            Thread heartbeat = switch (args[0]) {
+                case "daemon" -> Thread.ofPlatform().daemon().unstarted(beats);
+                case "virtual" -> Thread.ofVirtual().unstarted(beats);
+                default -> Thread.ofPlatform().unstarted(beats);  // non-daemon
+            };
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                System.out.println("hook: heartbeat alive " + heartbeat.isAlive());
+                if (args.length > 2) {  // "stop"
+                    heartbeat.interrupt();
                     try {
-                        for (int n = 1; ; n++) {
-                            System.out.println("heartbeat " + n);
-                            firstBeat.countDown();
-                            Thread.sleep(beatMillis);
-                        }
+                        heartbeat.join(10_000);  // bounded: never hang the exit
                     } catch (InterruptedException e) {
-                        System.out.println("heartbeat: interrupted");
-                    } finally {
-                        System.out.println("heartbeat: finally");
+                        Thread.currentThread().interrupt();
                     }
-                };
-                Thread heartbeat = switch (args[0]) {
-                    case "daemon" -> Thread.ofPlatform().daemon().unstarted(beats);
-                    case "virtual" -> Thread.ofVirtual().unstarted(beats);
-                    default -> Thread.ofPlatform().unstarted(beats);  // non-daemon
-                };
-                Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                    System.out.println("hook: heartbeat alive " + heartbeat.isAlive());
-                    if (args.length > 2) {  // "stop"
-                        heartbeat.interrupt();
-                        try {
-                            heartbeat.join(10_000);  // bounded: never hang the exit
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                    }
-                }, "hook"));
-                heartbeat.start();
-                firstBeat.await();
-                System.out.println("main: returns");
-            }
+                }
+            }, "hook"));
+            heartbeat.start();
+            firstBeat.await();
+            System.out.println("main: returns");
         }
         """;
 }
@@ -89,9 +86,9 @@ class JvmWatch {
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempFile("child", ".java");  // runs its first class
-            Files.writeString(file, source);
-            file.toFile().deleteOnExit();
+            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Files.writeString(file, source);  // deleted on exit: file first, then folder
+            for (Path p : List.of(file.getParent(), file)) p.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file

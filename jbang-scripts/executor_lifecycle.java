@@ -27,8 +27,9 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 // %% [markdown]
 // ## A forgotten pool: `main` returns, the JVM does not
 //
-// To watch a JVM fail to exit we need a second one. The program below submits a task,
-// prints the thread that ran it, then: `close` closes its fixed pool, `fixed` forgets it,
+// To watch a JVM fail to exit we need a second one. The program below (a compact source
+// file: a `void main` with no class around it, JDK 25) submits a task, prints the
+// thread that ran it, then: `close` closes its fixed pool, `fixed` forgets it,
 // `forkjoin` forgets a `newWorkStealingPool` (a `ForkJoinPool`). `ForgottenPool.start`
 // runs it in a JVM of its own (`java Child.java fixed`), collecting what it prints.
 //
@@ -43,19 +44,17 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 // %%
 class ForgottenPool {
     static final String PROGRAM = """
-            import java.util.concurrent.*;
-            class Child {  // java Child.java close|fixed|forkjoin
-                public static void main(String[] args) throws Exception {
-                    ExecutorService pool = args[0].equals("forkjoin")
-                            ? Executors.newWorkStealingPool(2)
-                            : Executors.newFixedThreadPool(2);
-                    Thread worker = pool.submit(Thread::currentThread)
-                            .get(10, TimeUnit.SECONDS);
-                    System.out.println("task ran on " + worker.getName()
-                            + ", daemon: " + worker.isDaemon());
-                    if (args[0].equals("close")) pool.close();
-                    System.out.println("main returns");
-                }
+            // java Child.java close|fixed|forkjoin
+            void main(String[] args) throws Exception {
+                ExecutorService pool = args[0].equals("forkjoin")
+                        ? Executors.newWorkStealingPool(2)
+                        : Executors.newFixedThreadPool(2);
+                Thread worker = pool.submit(Thread::currentThread)
+                        .get(10, TimeUnit.SECONDS);
+                System.out.println("task ran on " + worker.getName()
+                        + ", daemon: " + worker.isDaemon());
+                if (args[0].equals("close")) pool.close();
+                System.out.println("main returns");
             }
             """;
 
@@ -68,9 +67,9 @@ class ForgottenPool {
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempFile("child", ".java");  // runs its first class
-            Files.writeString(file, source);
-            file.toFile().deleteOnExit();
+            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Files.writeString(file, source);  // deleted on exit: file first, then folder
+            for (Path p : List.of(file.getParent(), file)) p.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file

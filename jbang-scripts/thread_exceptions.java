@@ -31,41 +31,40 @@ import java.util.stream.*;
 // the thread ends, the JVM hands the exception to its handler: `worker-1` has none of
 // its own, so its `ThreadGroup` takes it and, with no JVM-wide default handler set,
 // prints `Exception in thread "worker-1"` and the stack trace to `System.err` (two
-// frames here: the failing code is the thread's lambda). The program (its lines after
-// `return` are the next section's) runs in a JVM of its own (`ChildJvm`); we print its
-// output as it comes, then its status. Indented lines come from another thread or JVM.
+// frames here: the failing code is the thread's lambda). The program, a compact source
+// file (JDK 25: a `void main` with no class written around it; its lines after `return`
+// are the next section's), runs in a JVM of its own (`ChildJvm`); we print its output as
+// it comes, then its status. Indented lines come from another thread or JVM.
 //
 // @diagram thread_exceptions-plain-thread
 
 // %%
 class Divisions {
     static final String SOURCE = """
-        class Child {
-            public static void main(String[] args) throws InterruptedException {
-                int[] divisors = {3, 0, 5};
-                var results = new Integer[3];
-                var workers = new Thread[3];
-                for (int i = 0; i < 3; i++) {
-                    int slot = i;
-                    workers[i] = Thread.ofPlatform().name("worker-" + i)
-                            .start(() -> results[slot] = 60 / divisors[slot]);
-                }
-                for (Thread worker : workers) worker.join();
-                System.out.println("main: joined " + java.util.Arrays.asList(results));
-                if (args.length == 0) return;
-                long pause = Long.parseLong(args[0]);  // main fails, writer still writes
-                Thread main = Thread.currentThread();
-                Thread.ofPlatform().name("writer").start(() -> {
-                    try {
-                        main.join();
-                        for (int part = 1; part <= 3; part++) {
-                            Thread.sleep(pause);
-                            System.out.println("writer: main has ended; part " + part);
-                        }
-                    } catch (InterruptedException e) { }  // nothing interrupts writer
-                });
-                throw new IllegalStateException("main gives up");
+        void main(String[] args) throws InterruptedException {
+            int[] divisors = {3, 0, 5};
+            var results = new Integer[3];
+            var workers = new Thread[3];
+            for (int i = 0; i < 3; i++) {
+                int slot = i;
+                workers[i] = Thread.ofPlatform().name("worker-" + i)
+                        .start(() -> results[slot] = 60 / divisors[slot]);
             }
+            for (Thread worker : workers) worker.join();
+            System.out.println("main: joined " + Arrays.asList(results));
+            if (args.length == 0) return;
+            long pause = Long.parseLong(args[0]);  // main fails, writer still writes
+            Thread main = Thread.currentThread();
+            Thread.ofPlatform().name("writer").start(() -> {
+                try {
+                    main.join();
+                    for (int part = 1; part <= 3; part++) {
+                        Thread.sleep(pause);
+                        System.out.println("writer: main has ended; part " + part);
+                    }
+                } catch (InterruptedException e) { }  // nothing interrupts writer
+            });
+            throw new IllegalStateException("main gives up");
         }
         """;
 }
@@ -102,9 +101,9 @@ class ChildRuns {
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempFile("child", ".java");  // runs its first class
-            Files.writeString(file, source);
-            file.toFile().deleteOnExit();
+            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Files.writeString(file, source);  // deleted on exit: file first, then folder
+            for (Path p : List.of(file.getParent(), file)) p.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file

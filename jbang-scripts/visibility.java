@@ -33,65 +33,65 @@ import java.util.stream.*;
 // times with a small limit, so that the JIT compiles it, then enters it for good.
 // `main` waits for that (the `warm` latch), then until the spinner's stack shows it in
 // the loop (so it has read the flag), sets the flag, and waits `patience` ms for it to
-// end. The first argument picks a plain or a `volatile` flag.
+// end. The first argument picks a plain or a `volatile` flag. The program is a compact
+// source file (JDK 25): fields, methods and a `void main` with no class written around
+// them; `java Child.java` names that class `Child`, after the file.
 
 // %%
 class StopFlagChild {
     static final String SOURCE = """
+// java Child.java plain|volatile <patience in ms>
 import com.sun.management.*;
 import java.lang.management.*;
-import java.util.concurrent.*;
 
-public class Child {  // java Child.java plain|volatile <patience in ms>
-    static boolean plainStop;              // the bug: a plain field
-    static volatile boolean volatileStop;  // the fix
+static boolean plainStop;              // the bug: a plain field
+static volatile boolean volatileStop;  // the fix
 
-    static long spinPlain(long limit) {
-        long turns = 0;
-        while (!plainStop && turns < limit) turns++;
-        return turns;
-    }
+static long spinPlain(long limit) {
+    long turns = 0;
+    while (!plainStop && turns < limit) turns++;
+    return turns;
+}
 
-    static long spinVolatile(long limit) {
-        long turns = 0;
-        while (!volatileStop && turns < limit) turns++;
-        return turns;
-    }
+static long spinVolatile(long limit) {
+    long turns = 0;
+    while (!volatileStop && turns < limit) turns++;
+    return turns;
+}
 
-    public static void main(String[] args) throws Exception {
-        boolean plain = args[0].equals("plain");
-        System.out.println("JIT compiler: " + jit());
-        var warm = new CountDownLatch(1);
-        Thread spinner = Thread.ofPlatform().name("spinner").start(() -> {
-            for (int i = 0; i < 20_000; i++) {  // until the JIT has compiled the loop
-                if (plain) spinPlain(1_000); else spinVolatile(1_000);
-            }
-            warm.countDown();  // then a limit never reached (146 years at 1 GHz):
-            if (plain) spinPlain(1L << 62); else spinVolatile(1L << 62);
-        });
-        if (!warm.await(60, TimeUnit.SECONDS)) throw new IllegalStateException();
-        String loop = plain ? "spinPlain" : "spinVolatile";  // once in it, it has read
-        while (!loop.equals(spinner.getStackTrace()[0].getMethodName())) Thread.yield();
-        System.out.println("spinner in " + loop + "; main sets the flag to true");
-        if (plain) plainStop = true; else volatileStop = true;
-        spinner.join(Long.parseLong(args[1]));  // the patience, in ms
-        System.out.println(spinner.isAlive()
-                ? "spinner still running " + args[1] + " ms later" : "spinner stopped");
-    }  // main returns; a spinner still running keeps this JVM alive
+void main(String[] args) throws Exception {
+    boolean plain = args[0].equals("plain");
+    System.out.println("JIT compiler: " + jit());
+    var warm = new CountDownLatch(1);
+    Thread spinner = Thread.ofPlatform().name("spinner").start(() -> {
+        for (int i = 0; i < 20_000; i++) {  // until the JIT has compiled the loop
+            if (plain) spinPlain(1_000); else spinVolatile(1_000);
+        }
+        warm.countDown();  // then a limit never reached (146 years at 1 GHz):
+        if (plain) spinPlain(1L << 62); else spinVolatile(1L << 62);
+    });
+    if (!warm.await(60, TimeUnit.SECONDS)) throw new IllegalStateException();
+    String loop = plain ? "spinPlain" : "spinVolatile";  // once in it, it has read
+    while (!loop.equals(spinner.getStackTrace()[0].getMethodName())) Thread.yield();
+    System.out.println("spinner in " + loop + "; main sets the flag to true");
+    if (plain) plainStop = true; else volatileStop = true;
+    spinner.join(Long.parseLong(args[1]));  // the patience, in ms
+    System.out.println(spinner.isAlive()
+            ? "spinner still running " + args[1] + " ms later" : "spinner stopped");
+}  // main returns; a spinner still running keeps this JVM alive
 
-    static String jit() {  // which compiler makes this JVM's hot code
-        var vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
-        if (System.getProperty("java.vm.info").contains("interpreted")) return "none";
-        if (option(vm, "UseJVMCICompiler").equals("true")) return "Graal (JVMCI)";
-        if (option(vm, "TieredCompilation").equals("false")) return "C2";
-        String top = option(vm, "TieredStopAtLevel");
-        return top.equals("4") ? "C2" : "no C2: TieredStopAtLevel=" + top;
-    }
+static String jit() {  // which compiler makes this JVM's hot code
+    var vm = ManagementFactory.getPlatformMXBean(HotSpotDiagnosticMXBean.class);
+    if (System.getProperty("java.vm.info").contains("interpreted")) return "none";
+    if (option(vm, "UseJVMCICompiler").equals("true")) return "Graal (JVMCI)";
+    if (option(vm, "TieredCompilation").equals("false")) return "C2";
+    String top = option(vm, "TieredStopAtLevel");
+    return top.equals("4") ? "C2" : "no C2: TieredStopAtLevel=" + top;
+}
 
-    static String option(HotSpotDiagnosticMXBean vm, String name) {  // "" if none
-        try { return vm.getVMOption(name).getValue(); }
-        catch (IllegalArgumentException e) { return ""; }
-    }
+static String option(HotSpotDiagnosticMXBean vm, String name) {  // "" if none
+    try { return vm.getVMOption(name).getValue(); }
+    catch (IllegalArgumentException e) { return ""; }
 }
 """;
 }
@@ -118,9 +118,9 @@ class StaleFlag {
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempFile("child", ".java");  // runs its first class
-            Files.writeString(file, source);
-            file.toFile().deleteOnExit();
+            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Files.writeString(file, source);  // deleted on exit: file first, then folder
+            for (Path p : List.of(file.getParent(), file)) p.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file

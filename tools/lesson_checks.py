@@ -23,6 +23,7 @@ MAX_DIAGRAM_WIDTH = 1000  # CSS pixels: wider ones get scaled down in a GitHub c
 MAX_PARTICIPANTS = 5
 ENTRY_TEMPLATE = ROOT / "tools" / "entry-point.java"
 SHARED_HELPERS = ROOT / "tools" / "shared-helpers.java"
+STATIC_MAIN = re.compile(r"\bstatic\s+void\s+main\s*\(")
 
 
 def in_v2_format(lesson: Lesson) -> bool:
@@ -216,6 +217,10 @@ def entry_point(lesson: Lesson) -> list[str]:
                      f"{rel(ENTRY_TEMPLATE)}")
     if not re.match(rf"(public )?class {lesson.slug} ", text):
         found.append(f"{where}:{mains[0].line}: the entry point must be 'class {lesson.slug}'")
+    for cell in lesson.cells():  # a notebook shows no entry point, a child program's either
+        if cell.kind in ("code", "run", "show") and STATIC_MAIN.search(cell.text):
+            found.append(f"{where}:{cell.line}: 'static void main' outside the [main] cell "
+                         "(a child program is a compact source file: 'void main')")
     return found
 
 

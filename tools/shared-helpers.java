@@ -19,9 +19,9 @@
             implements AutoCloseable {
         static ChildJvm start(String source, List<String> jvmOptions, String... args)
                 throws IOException {
-            Path file = Files.createTempFile("child", ".java");  // runs its first class
-            Files.writeString(file, source);
-            file.toFile().deleteOnExit();
+            Path file = Files.createTempDirectory("child").resolve("Child.java");
+            Files.writeString(file, source);  // deleted on exit: file first, then folder
+            for (Path p : List.of(file.getParent(), file)) p.toFile().deleteOnExit();
             var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
                     "bin", "java").toString(), file.toString()));
             command.addAll(1, jvmOptions);  // before the program's file
