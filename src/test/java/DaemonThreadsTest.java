@@ -3,15 +3,14 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import support.Scripts;
 import support.Threads;
 
 /**
@@ -120,35 +119,6 @@ class DaemonThreadsTest {
                 "a daemon, and the thread it makes with new Thread(r)");
     }
 
-    private record Run(int exitCode, String stdout, String stderr) { }
-
-    /** The compiled script in a JVM of its own, as support.Scripts.compiled runs it, but
-     *  with JVM options (which that takes none of) and a limit of our own (its fixed 60 s
-     *  is too close: `exit --speed 20` starts two more JVMs, ~30 s on a loaded box). */
-    private static Run compiled(long limitMillis, List<String> jvmOptions, String... args)
-            throws Exception {
-        Path out = Files.createTempFile("daemon_threads", ".out");
-        Path err = Files.createTempFile("daemon_threads", ".err");
-        try {
-            var command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"),
-                    "bin", "java").toString(), "--enable-preview"));
-            command.addAll(jvmOptions);
-            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
-                    "daemon_threads"));
-            command.addAll(List.of(args));
-            Process p = new ProcessBuilder(command).redirectOutput(out.toFile())
-                    .redirectError(err.toFile()).start();
-            if (!p.waitFor(limitMillis, TimeUnit.MILLISECONDS)) {
-                p.destroyForcibly().waitFor();
-                throw new AssertionError("no end within " + limitMillis + " ms: " + command);
-            }
-            return new Run(p.exitValue(), Files.readString(out), Files.readString(err));
-        } finally {
-            Files.deleteIfExists(out);
-            Files.deleteIfExists(err);
-        }
-    }
-
     /** In JDK 25 runAsync uses the common pool at any parallelism; up to JDK 24, below 2
      *  it started a new Thread per task. Each parallelism gets a JVM of its own. */
     @ParameterizedTest(name = "parallelism {0}")
@@ -156,9 +126,9 @@ class DaemonThreadsTest {
     @Timeout(150)
     void runAsyncUsesTheCommonPoolsDaemonsAtAnyParallelism(int parallelism)
             throws Exception {
-        var run = compiled(120_000, List.of(
+        var run = Scripts.compiled(Duration.ofSeconds(120), List.of(
                 "-Djava.util.concurrent.ForkJoinPool.common.parallelism=" + parallelism),
-                "flags");
+                "daemon_threads", "flags");
         String printed = run.stdout();
         assertEquals(0, run.exitCode(), printed + run.stderr());
         assertTrue(printed.lines().anyMatch(l -> l.matches(
@@ -171,7 +141,9 @@ class DaemonThreadsTest {
     @Test
     @Timeout(300)  // longer than the limit given to the script's JVM
     void exitSectionShowsTheDaemonChildExitAndTheOtherLive() throws Exception {
-        var run = compiled(240_000, List.of(), "exit", "--speed", "20");
+        // exit --speed 20 starts two more JVMs (~30 s on a loaded box): a limit of 240 s
+        var run = Scripts.compiled(Duration.ofSeconds(240), List.of(), "daemon_threads",
+                "exit", "--speed", "20");
         assertEquals(0, run.exitCode(), run.stdout() + run.stderr());
         List<String> lines = run.stdout().lines().toList();
         assertTrue(lines.contains("  daemon     | hook: heartbeat alive true"), run.stdout());

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -77,30 +78,37 @@ public final class Scripts {
         if (usesPreview(slug)) command.addAll(List.of("--enable-preview", "--source", "25"));
         command.add(script(slug).toString());
         command.addAll(List.of(args));
-        return run(command);
+        return run(command, Duration.ofSeconds(TIMEOUT_SECONDS));
     }
 
     /** {@code java -cp <test classpath> <slug> args}: the compiled script, quick to start. */
     public static Result compiled(String slug, String... args) throws Exception {
-        List<String> command = new ArrayList<>(List.of(java(), "--enable-preview", "-cp",
-                System.getProperty("java.class.path"), mainClass(slug)));
+        return compiled(Duration.ofSeconds(TIMEOUT_SECONDS), List.of(), slug, args);
+    }
+
+    /** The same, with JVM options (before the class) and the caller's own time limit. */
+    public static Result compiled(Duration limit, List<String> jvmOptions, String slug,
+            String... args) throws Exception {
+        List<String> command = new ArrayList<>(List.of(java(), "--enable-preview"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass(slug)));
         command.addAll(List.of(args));
-        return run(command);
+        return run(command, limit);
     }
 
     private static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private static Result run(List<String> command) throws Exception {
+    private static Result run(List<String> command, Duration limit) throws Exception {
         Path out = Files.createTempFile("script", ".out");
         Path err = Files.createTempFile("script", ".err");
         try {
             Process p = new ProcessBuilder(command).directory(ROOT.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-            if (!p.waitFor(TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 p.destroyForcibly().waitFor();
-                throw new AssertionError("timed out after " + TIMEOUT_SECONDS + " s: " + command);
+                throw new AssertionError("timed out after " + limit + ": " + command);
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
