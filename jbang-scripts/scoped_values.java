@@ -7,7 +7,7 @@
 //
 // Code deep in a request handler needs to know who is asking, and nobody wants to pass
 // the user through every method. A `ThreadLocal` does it, but its value stays on the
-// thread when the request ends, and a pooled thread hands it to the next request.
+// thread until someone removes it, and a pooled thread hands a forgotten one on.
 //
 // **You will learn**
 // - how a `ThreadLocal` left set on a pooled thread serves one user's request as another's
@@ -308,8 +308,8 @@ class CostTable {
 // what it allocates with no context at all (a few bytes apart, either way); with an
 // inheritable thread-local, over a hundred bytes more per fork, in every round: the
 // copied map (a map object, a table as long as its creator's, 16 slots at first, and an
-// entry per inheritable thread-local). Not the whole story: a thread's first read of any
-// scoped value gives it a small cache of its own (32 references, allocated by the
+// entry per inheritable thread-local). Not the whole story: a thread's first read of a
+// bound scoped value gives it a small cache of its own (32 references, allocated by the
 // reading thread, so not in this table). With one value that every fork reads, the
 // memory is close; what differs is who pays, and when: the copy is made for every new
 // thread, read or not, for every inheritable thread-local its creator holds, on the
