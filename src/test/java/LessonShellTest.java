@@ -22,7 +22,7 @@ class LessonShellTest {
     private static final String DONE = "lesson-shell: the section ran";
 
     @Test
-    @Timeout(600)
+    @Timeout(1500)  // each JShell has its own limit (below); this one only guards the loop
     void everyLessonLoadsInJShellAndRunsItsFirstSection() throws Exception {
         List<String> failures = new ArrayList<>();
         try (ExecutorService two = Executors.newFixedThreadPool(2)) {  // 2 cores: 2 JShells

@@ -23,7 +23,10 @@ public final class NoLeakedThreads implements BeforeEachCallback, AfterEachCallb
     private static final List<String> INFRASTRUCTURE = List.of(
             "junit-", "ForkJoinPool.commonPool-worker-", "process reaper", "Attach Listener",
             "surefire-", "Common-Cleaner", "Notification Thread", "Signal Dispatcher",
-            "VirtualThread-unblocker");
+            "VirtualThread-unblocker",
+            // the common pool's timer (JDK 25): started by the first orTimeout,
+            // completeOnTimeout, delayedExecutor or scope timeout; it lives with the JVM
+            "ForkJoinPool.commonPool-delayScheduler");
     private static final ExtensionContext.Namespace NS =
             ExtensionContext.Namespace.create(NoLeakedThreads.class);
 

@@ -74,7 +74,14 @@ public final class Scripts {
 
     /** {@code java <script> args}: the JDK's source-file mode, no JBang. */
     public static Result sourceMode(String slug, String... args) throws Exception {
+        return sourceMode(List.of(), slug, args);
+    }
+
+    /** The same, with JVM options before the script. */
+    public static Result sourceMode(List<String> jvmOptions, String slug, String... args)
+            throws Exception {
         List<String> command = new ArrayList<>(List.of(java()));
+        command.addAll(jvmOptions);
         if (usesPreview(slug)) command.addAll(List.of("--enable-preview", "--source", "25"));
         command.add(script(slug).toString());
         command.addAll(List.of(args));
