@@ -26,13 +26,12 @@ import java.util.stream.*;
 // ## The seed's fetch, as futures
 //
 // `PageFetch.page` is the seed's `fetch_data`: a one-second pause (paced by `--speed`),
-// then a record. `supplyAsync(supplier, pool)` runs the supplier on the pool and
-// returns at once a `CompletableFuture`, completed later with its value. Each `then...`
-// returns a new future (a *stage*) completed from the one before: `thenCompose` starts
-// a call that needs the value (page 1 is linked from page 0), `thenCombine` joins two
-// results, `thenApply` maps one. `allOf` completes when all its futures have, `anyOf`
-// with the first; `join()` waits for a result. Last, the seed's fan-out: five fetches
-// on a pool of three threads.
+// then a record. `supplyAsync(supplier, pool)` runs the supplier on the pool and returns
+// at once a `CompletableFuture`, completed later with its value. Each `then...` returns a
+// new future (a *stage*) completed from the one before: `thenCompose` starts a call that
+// needs the value (page 1 is linked from page 0), `thenCombine` joins two results,
+// `thenApply` maps one. `allOf` completes when all its futures have, `anyOf` with the
+// first; `join()` waits. Last, the seed's fan-out: five fetches on three threads.
 
 // %%
 record WebPage(int id, String data) { }
@@ -77,8 +76,8 @@ class Composing {
 
             var fetches = IntStream.range(0, 5).mapToObj(id -> CompletableFuture
                     .supplyAsync(() -> PageFetch.page(id, pause), pool)
-                    .whenComplete((p, ex) -> System.out.println("Completed URL " + p.id()
-                            + ": " + p))).toList();  // (whenComplete: it only looks)
+                    .whenComplete((p, ex) -> System.out.println(ex != null ? ex
+                            : "Completed URL " + p.id() + ": " + p))).toList();
             CompletableFuture.allOf(fetches.toArray(CompletableFuture[]::new)).join();
             var results = fetches.stream().map(CompletableFuture::join).toList();
             System.out.println("Total results: " + results.size());  // the seed's line
@@ -97,19 +96,24 @@ class Composing {
 // ## Which thread runs a callback
 //
 // A non-async callback (`thenApply`, `exceptionally`, ...) attached to a pending stage
-// runs on the thread that completes that stage (or on one that calls a method of it
-// meanwhile); attached to a completed one, at once, on the thread that attaches it. An
-// `...Async` method hands it to an executor: yours, or the default, in JDK 25 the
-// common `ForkJoinPool` (`asyncCommonPool()` in the source, which only raises a
-// parallelism set to zero to two). By default its parallelism is the processors minus
-// one, at least one: on a 2-core machine **one** thread runs the default async tasks,
-// one after another. (JDK 17 and 21 started a thread per task below two.)
+// runs on the thread that completes that stage (or on one that calls `join`, `get` or a
+// `then...` on it at that moment); attached to a completed one, at once, on the thread
+// that attaches it. An `...Async` method hands it to an executor: yours, or the default,
+// in JDK 25 the common `ForkJoinPool` (so says the class javadoc; that of
+// `defaultExecutor()` keeps an older rule). Its *parallelism* (the number of workers it
+// aims to keep running) is the processors minus one, at least one; if set to 0 with
+// `-Djava.util.concurrent.ForkJoinPool.common.parallelism=0`, `asyncCommonPool()` makes
+// it two. On 2 cores, at most one worker runs the default async tasks at a time, unless
+// a task blocks in `join()` or `get()`: then the pool may add a spare. (JDK 17 and 21
+// started a thread per task when that parallelism was below two.)
 //
 // The demo builds a chain of four steps, then a latch lets the first (on `fetcher-0`)
 // finish, so the order is the same on every run. `orTimeout` and `completeOnTimeout`
 // complete a future still pending after a delay, with a `TimeoutException` or a value,
-// from the common pool's scheduler thread, which runs the future's non-async callbacks.
-// The caller is `main` (in the notebook, the kernel's own thread).
+// on the common pool's timer thread, `ForkJoinPool.commonPool-delayScheduler`, which
+// then runs the future's non-async callbacks (attached first, then the timer armed).
+// The caller is `main` (in the notebook, the kernel's own thread); the worker's number
+// varies, as the pool makes and retires workers.
 //
 // @diagram completable_future-callback-chain
 
@@ -124,11 +128,10 @@ class CallbackThreads {
         return thread;
     }
 
-    static List<String> demo(double speed) {
+    static void demo(double speed) {
         ranOn.clear();
-        System.out.printf("common pool: parallelism %d, on %d processors%n",
-                ForkJoinPool.getCommonPoolParallelism(),
-                Runtime.getRuntime().availableProcessors());
+        System.out.printf("common pool: parallelism %d, on %d processors%n", ForkJoinPool
+                .getCommonPoolParallelism(), Runtime.getRuntime().availableProcessors());
         var go = new CountDownLatch(1);
         try (var pool = PageFetch.fetchers(1)) {
             var chain = CompletableFuture.supplyAsync(() -> {
@@ -143,12 +146,15 @@ class CallbackThreads {
             on("join() returned");
             chain.thenApply(t -> on("thenApply on a completed stage"));
         }
-        long limit = Math.round(500 / speed);  // two futures nobody ever completes:
-        new CompletableFuture<String>().orTimeout(limit, TimeUnit.MILLISECONDS)
-                .exceptionally(ex -> on("exceptionally(TimeoutException)")).join();
-        new CompletableFuture<String>().completeOnTimeout("late", limit,
-                TimeUnit.MILLISECONDS).thenApply(v -> on("thenApply(\"late\")")).join();
-        return List.copyOf(ranOn);
+        long limit = Math.round(500 / speed);  // two futures nobody else completes
+        var timesOut = new CompletableFuture<String>();
+        var seen = timesOut.exceptionally(ex -> on("exceptionally(TimeoutException)"));
+        timesOut.orTimeout(limit, TimeUnit.MILLISECONDS);  // callback first, then timer
+        seen.join();
+        var late = new CompletableFuture<String>();
+        var mapped = late.thenApply(v -> on("thenApply(\"late\")"));
+        late.completeOnTimeout("late", limit, TimeUnit.MILLISECONDS);
+        mapped.join();
     }
 
     /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
@@ -168,24 +174,19 @@ class CallbackThreads {
 // CallbackThreads.demo(1);
 
 // %% [markdown]
-// The worker's number may differ: the pool makes and retires workers as needed. A slow
-// callback there holds up that one thread, and every `CompletableFuture` timeout.
-//
 // ## Broken: a failure nobody sees
 //
 // Now URL 3 is down: its fetch throws. Each fetch ends in `thenAccept(results::add)`;
 // the caller keeps no future, closes the pool (which waits for the fetches) and counts.
-// URL 3's future keeps the exception and passes it to its `thenAccept` stage, which
-// nobody reads: no output, no handler, 4 results on every run, as if URL 3 never
-// existed. A dying `Thread` at least prints its exception (`thread_exceptions`).
+// URL 3's future passes its exception to its `thenAccept` stage, which nobody reads: no
+// output, 4 results on every run. (A dying `Thread` at least prints its exception.)
 //
 // ## Fixed: keep every future, and ask it how it ended
 //
 // `allOf(...).join()` throws a `CompletionException` whose cause is the fetch's
 // exception. To report each URL as the seed does, `handle((value, ex) -> ...)` maps
-// either outcome to a value; `exceptionally` replaces a failure with a fallback;
-// `whenComplete` only looks (its stage fails too). They get a supplier's exception
-// wrapped in a `CompletionException` (see `thread_exceptions` for all of them).
+// either outcome to a value, `exceptionally` replaces a failure, `whenComplete` only
+// looks; each gets it wrapped in a `CompletionException` (see `thread_exceptions`).
 
 // %%
 class LostFailure {
@@ -215,15 +216,14 @@ class LostFailure {
                 System.out.println("allOf(...).join() threw: " + e.getCause());
             }
             var results = new ArrayList<WebPage>();
-            for (int id = 0; id < fetches.size(); id++) {
-                int url = id;
-                var fetch = fetches.get(id);
+            IntStream.range(0, fetches.size()).forEach(url -> {
+                var fetch = fetches.get(url);
                 System.out.println(fetch.handle((page, ex) -> ex == null  // either way
                         ? "Completed URL %d: %s".formatted(url, page)
                         : "URL %d generated exception: %s".formatted(url,
                                 ex.getCause().getMessage())).join());
                 if (fetch.state() == Future.State.SUCCESS) results.add(fetch.resultNow());
-            }
+            });
             System.out.println("Total results: " + results.size());
             return results;
         }
@@ -250,8 +250,9 @@ class LostFailure {
 // control processing" (its javadoc): the job wakes when its call returns, and sends.
 //
 // Two fixes. `submit` on a `ThreadPoolExecutor` (our pool) returns a `FutureTask`,
-// which knows its thread: its `cancel(true)` interrupts it. Or the job cooperates: it
-// checks whether its future was cancelled before each step that matters.
+// which knows its thread: its `cancel(true)` interrupts it. An interrupt is a request:
+// `await` may return `true` with the flag set (the reply came too), so the job checks
+// `Thread.interrupted()` before it sends. Or it checks its future's `isCancelled()`.
 //
 // @diagram completable_future-cancel
 
@@ -264,6 +265,7 @@ class ReportJob {  // waits for a slow call, then sends an email, unless stopped
         started.countDown();
         try {
             outcome = !reply.await(limitMillis, TimeUnit.MILLISECONDS) ? "no reply"
+                    : Thread.interrupted() ? "interrupted while waiting; sent no email"
                     : cancelled.getAsBoolean() ? "saw the cancel; sent no email"
                     : "not interrupted: went on and SENT THE EMAIL";
         } catch (InterruptedException e) {
@@ -293,15 +295,12 @@ class CancelRuns {
                     yield f;
                 }
             };
-            try {
-                CallbackThreads.await(job.started, limit);
-                System.out.printf("  cancel(true) returned %b; isCancelled() %b%n",
-                        future.cancel(true), future.isCancelled());
-                PageFetch.pause(pauseMillis);  // the slow call returns a little later
-            } finally {
-                job.reply.countDown();
-            }
-        }  // close() waits for the job to end
+            CallbackThreads.await(job.started, limit);
+            System.out.printf("  cancel(true) returned %b; isCancelled() %b%n",
+                    future.cancel(true), future.isCancelled());
+            PageFetch.pause(pauseMillis);  // the slow call returns a little later
+            job.reply.countDown();
+        }  // close() waits for the job to end (its await, too, has a limit)
         System.out.println("  the job: " + job.outcome);
         return job.outcome;
     }
@@ -320,6 +319,8 @@ class CancelRuns {
 // - **Blocking work on the default executor.** On two cores its parallelism is one,
 //   shared with all else that uses the common pool: pass an executor for blocking calls.
 // - **`orTimeout` is not cancellation.** It completes the future; the work runs on.
+// - **Slow callbacks after a timeout** hold up `ForkJoinPool.commonPool-delayScheduler`,
+//   the timer of every `CompletableFuture`: keep them short, or use `exceptionallyAsync`.
 //
 // ## From Python
 //
@@ -329,23 +330,24 @@ class CancelRuns {
 // | `future.add_done_callback(fn)` | `whenComplete((value, ex) -> ...)`, `thenApply(fn)` |
 // | `future.result()` | `join()` (or `get()`, with checked exceptions) |
 // | `asyncio.gather(*aws)` | `allOf(...)`, then `join()` each |
+// | `as_completed(fs)` | `whenComplete` on each; `ExecutorCompletionService` |
 // | `asyncio.wait(aws, return_when=FIRST_COMPLETED)` | `anyOf(...)` |
 // | `asyncio.wait_for(aw, timeout)` | `orTimeout(...)`, `completeOnTimeout(...)` |
 // | `future.cancel()`, `task.cancel()` | `Future.cancel(true)` of `submit`; a check |
 //
-// `concurrent.futures`' `add_done_callback` runs as a non-async `then...` does (on the
-// thread that completes the future, or at once if done) but returns nothing to chain.
-// Its `cancel()` refuses (`False`) once the call runs; `CompletableFuture`'s says yes
-// and lets it run. `asyncio.wait_for` cancels a task on timeout; `orTimeout` can't.
+// `add_done_callback` runs as a non-async `then...` does (on the thread that completes
+// the future, or at once if done) but returns nothing to chain. Its `cancel()` refuses
+// (`False`) once the call runs; `CompletableFuture`'s says yes and lets it run.
 //
 // ## Try it
 //
-// - In `Composing.demo`, drop `, pool` from the seed's `supplyAsync`: on 2 cores the
-//   `Completed` lines come one a second (one common pool worker), not three at once.
+// - In `Composing.demo`, drop `, pool` from the seed's `supplyAsync`, then run `java
+//   -Djava.util.concurrent.ForkJoinPool.common.parallelism=1 completable_future.java
+//   compose`: the `Completed` lines come one a second (one worker), not three at once.
 // - In `CallbackThreads.demo`, pass `pool` to `thenApplyAsync`: all four steps of the
 //   chain run on `fetcher-0`.
 // - In `LostFailure.fireAndForget`, end the chain in `.exceptionally(ex -> { ... })`
-//   that prints `ex`: the failure of URL 3 shows up.
+//   that prints `ex.getCause()`: the failure of URL 3 shows up.
 //
 // ## Summary
 //
@@ -353,18 +355,16 @@ class CancelRuns {
 // when someone joins or handles the future, and `cancel(true)` stops no work unless the
 // work is told.
 //
-// Give blocking steps an executor of their own, bound waits with `orTimeout`, keep
-// every future and join or `handle` it. To stop work, cancel the `Future` of
-// `ExecutorService.submit` (it interrupts), or have the work check for cancellation.
+// Give blocking steps their own executor, bound waits with `orTimeout`, join or `handle`
+// every future. To stop work, cancel the `Future` of a `ThreadPoolExecutor`'s `submit`
+// (if the work answers interrupts), or have the work check for cancellation.
 
 // %% [main]
 class completable_future {  // the entry point: `jbang completable_future --help`
     static final Section[] SECTIONS = {
             new Section("compose", "then..., allOf, anyOf", Composing::demo),
-            new Section("threads", "which thread runs each callback; timeouts",
-                    CallbackThreads::demo),
-            new Section("failures", "a failure nobody joins, then join and handle",
-                    LostFailure::demo),
+            new Section("threads", "where callbacks run", CallbackThreads::demo),
+            new Section("failures", "a lost failure; join and handle", LostFailure::demo),
             new Section("cancel", "cancel(true) stops nothing", CancelRuns::demo)};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }
