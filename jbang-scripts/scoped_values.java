@@ -13,8 +13,7 @@
 // - how a `ThreadLocal` left set on a pooled thread serves one user's request as another's
 // - `ScopedValue.where(KEY, value).run/call`: a binding that ends when the call returns
 // - rebinding in a nested call, and why a scoped value has no `set`
-// - how forks of a `StructuredTaskScope` inherit a binding, and what an inheritable
-//   thread-local costs per thread instead
+// - how `StructuredTaskScope` forks inherit a binding, and who pays for that, and when
 
 // %%
 import java.lang.management.*;
@@ -52,13 +51,11 @@ class ThreadLocalServer {
 }
 
 // %% [markdown]
-// `serve` sends three requests, one after another, to a pool of one thread,
-// `pool-worker`: alice reads her inbox, alice hits a bug, then someone who is not logged
-// in opens the home page. One thread makes the leak certain, not a matter of luck:
-// every request runs on the thread the earlier ones ran on. (`submit` keeps a task's
-// exception in its `Future`, so the worker survives it and serves the next request;
-// `execute` would let the worker die and the pool start a fresh thread.) The pauses
-// between requests are only for the audience (`--speed` scales them).
+// `serve` sends three requests in turn to a pool of one thread, `pool-worker`: alice
+// reads her inbox, alice hits a bug, then someone not logged in opens the home page. One
+// thread makes the leak certain: every request runs where the earlier ones ran.
+// (`submit` keeps a task's exception in its `Future`, so the worker lives on; `execute`
+// would let it die and the pool start a fresh one.) `--speed` scales the pauses.
 //
 // @diagram scoped_values-leak
 
@@ -86,7 +83,7 @@ class Requests {
                 System.out.printf("  %-7s %-8s -> %s%s%n", Objects.requireNonNullElse(
                         request.user(), "(none)"), request.path(), replies.getLast(),
                         leaked ? "  <- LEAKED" : "");
-                Thread.sleep(pauseMillis);  // pacing for people, not synchronisation
+                if (request != DAY.getLast()) Thread.sleep(pauseMillis);  // for people
             }
         }
         return replies;
@@ -94,7 +91,7 @@ class Requests {
 }
 
 // %% [run]
-// Requests.serve("ThreadLocalServer", ThreadLocalServer::handle, 300);
+// var replies = Requests.serve("ThreadLocalServer", ThreadLocalServer::handle, 400);
 
 // %% [markdown]
 // The third request never logged in, yet it is served as alice. Nothing failed at the
@@ -104,10 +101,9 @@ class Requests {
 //
 // `ScopedValue.where(USER, "alice").call(op)` binds `USER` to `"alice"` in this thread
 // for the length of `op` (`run` does the same for an op with no result). Code that `op`
-// calls, however deep, reads it with `USER.get()`, or `USER.orElse("anonymous")` where
-// it may be unbound. When `op` returns or throws, the binding ends: there is no `remove`
-// to forget, so the leak cannot happen, even on a pooled thread. `ScopedValue` is a final
-// API of JDK 25 (JEP 506).
+// calls, however deep, reads it with `USER.get()`, or `USER.orElse("anonymous")` where it
+// may be unbound. When `op` returns or throws, the binding ends: there is no `remove` to
+// forget, even on a pooled thread. `ScopedValue` is final in JDK 25 (JEP 506).
 //
 // @diagram scoped_values-binding
 
@@ -132,16 +128,16 @@ class ScopedServer {
 }
 
 // %% [run]
-// Requests.serve("ScopedServer", ScopedServer::handle, 300);
+// var scopedReplies = Requests.serve("ScopedServer", ScopedServer::handle, 400);
 
 // %% [markdown]
 // ## Rebinding, and no `set`
 //
-// A `ScopedValue` has no `set` method: code that reads it cannot change what its caller
-// sees. To give a nested call another value, bind it again: inside the nested `run` the
-// new value hides the old one, and when that `run` returns the old value is back. Each
-// binding is per thread: two threads can bind `USER` to different users at the same
-// time, and each reads its own.
+// A `ScopedValue` has no `set`: code that reads it cannot change what its caller sees.
+// To give a nested call another value, bind it again: inside the nested `run` the new
+// value hides the old one, and when that `run` returns the old value is back. Bindings
+// are per thread: two threads can bind `USER` to different users at once; each reads
+// its own.
 
 // %%
 class Nesting {
@@ -165,22 +161,19 @@ class Nesting {
 }
 
 // %% [run]
-// Nesting.show();
+// List<String> nested = Nesting.show();
 
 // %% [markdown]
 // ## Forks inherit the binding; other threads do not
 //
 // A binding reaches another thread in one case only: a subtask forked in a
 // `StructuredTaskScope` opened inside the binding. The scope captures the bindings when
-// it opens, and each fork's thread starts with them: a reference to the same immutable
-// bindings, not a copy. That is safe because forks cannot outlive their scope: `join`
-// waits for them, and `close`, at the end of the `try` and still inside the binding,
-// cancels and waits for any left. An executor's task, on a virtual thread here too, has
-// no such bound: it sees `USER` unbound. `StructuredTaskScope` is a preview API in JDK
-// 25 (JEP 505), the only public API that hands a binding to another thread: hence
-// `//PREVIEW` and `//JAVA 25` here (a preview API may change in any release; classes
-// compiled with preview features run only on that release), the `java-preview` kernel,
-// and `java --enable-preview --source 25 scoped_values.java` without JBang.
+// it opens, and each fork's thread starts with a reference to them, not a copy: safe, as
+// forks cannot outlive their scope (`join` waits for them; `close`, still inside the
+// binding, cancels and waits for any left). An executor's task, on a virtual thread too,
+// sees `USER` unbound. `StructuredTaskScope` is a preview API in JDK 25 (JEP 505): its
+// `Joiner` API changes in JDK 26, not the calls used here (`open`, `fork`, `join`,
+// `get`). Without JBang: `java --enable-preview --source 25 scoped_values.java`.
 //
 // @diagram scoped_values-forks
 
@@ -190,10 +183,10 @@ class Inheritance {
         return ScopedValue.where(ScopedServer.USER, "alice").call(() -> {
             var seen = new ArrayList<String>();
             try (var scope = StructuredTaskScope.<String>open()) {
-                var inbox = scope.fork(() -> whoSees("fork 1"));
-                var home = scope.fork(() -> whoSees("fork 2"));
+                var fork1 = scope.fork(() -> whoSees("fork 1"));
+                var fork2 = scope.fork(() -> whoSees("fork 2"));
                 scope.join();  // waits for both forks, inside the binding
-                seen.addAll(List.of(inbox.get(), home.get()));
+                seen.addAll(List.of(fork1.get(), fork2.get()));
             }
             try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
                 seen.add(executor.submit(() -> whoSees("executor task"))
@@ -212,20 +205,19 @@ class Inheritance {
 }
 
 // %% [run]
-// Inheritance.forksAndTask();
+// List<String> inherited = Inheritance.forksAndTask();
 
 // %% [markdown]
-// ## What inheritance costs: a copy per thread, or none
+// ## Who pays for inheritance, and when
 //
-// The old way to hand context to child threads is an `InheritableThreadLocal`: each new
-// thread gets a copy of its creator's map of inheritable thread-locals, made in the
-// `Thread` constructor and kept for the thread's life (the values themselves are shared
-// unless `childValue` copies them). `bytesPerFork` forks 10,000 subtasks that wait on a
-// latch, so that all are alive at once, and counts the bytes the forking thread allocates
-// meanwhile (`getCurrentThreadAllocatedBytes`), per fork. Its three runs differ only in
-// how the user reaches the forks (none, a `ScopedValue`, an `InheritableThreadLocal`):
-// same scope, forks and value, every fork reads it, each run on a new thread that
-// inherits no thread-locals. Five rounds after a warm-up: medians, min-max.
+// The old way to hand context to child threads is an `InheritableThreadLocal`: a new
+// thread gets a copy of its creator's map of them, made in the `Thread` constructor and
+// kept for the thread's life (unless the creator has none, or the thread is built with
+// `inheritInheritableThreadLocals(false)`, as `CostTable` does so each run starts clean).
+// `bytesPerFork` forks 10,000 subtasks and counts the bytes allocated per fork: by the
+// forking thread as it forks (the forks wait on a latch, so none has read yet), then by
+// all threads as every fork reads the user once and ends. Rows differ only in how forks
+// get the user; each is five rounds after a warm-up: medians, min-max.
 
 // %%
 class InheritanceCost {
@@ -233,25 +225,30 @@ class InheritanceCost {
     static final com.sun.management.ThreadMXBean THREADS =
             (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
-    static long bytesPerFork(int forks, Supplier<String> user) throws Exception {
+    /** Bytes per fork: {by the forking thread, at fork; by all threads, at the read}. */
+    static long[] bytesPerFork(int forks, Supplier<String> user) throws Exception {
+        var arrived = new CountDownLatch(forks);
         var release = new CountDownLatch(1);
         try (var scope = StructuredTaskScope.<String>open()) {
             long before = THREADS.getCurrentThreadAllocatedBytes();
             for (int i = 0; i < forks; i++) {
                 scope.fork(() -> {
-                    boolean released = release.await(60, TimeUnit.SECONDS);
-                    if (!released) throw new TimeoutException("never released");
-                    return user.get();
+                    arrived.countDown();
+                    if (!release.await(1, TimeUnit.MINUTES)) throw new TimeoutException();
+                    return user.get();  // the fork's first and only read
                 });
             }
-            long bytes = THREADS.getCurrentThreadAllocatedBytes() - before;  // all alive
+            long forking = THREADS.getCurrentThreadAllocatedBytes() - before;
+            if (!arrived.await(1, TimeUnit.MINUTES)) throw new TimeoutException();
+            long beforeReads = THREADS.getTotalThreadAllocatedBytes();
             release.countDown();
             scope.join();
-            return bytes / forks;
+            long reading = THREADS.getTotalThreadAllocatedBytes() - beforeReads;
+            return new long[] {forking / forks, reading / forks};
         }
     }
 
-    record Context(String name, Callable<Long> bytesPerFork) { }
+    record Context(String name, Callable<long[]> bytesPerFork) { }
 
     static List<Context> contexts(int forks) {
         var scoped = ScopedServer.USER;
@@ -260,20 +257,17 @@ class InheritanceCost {
                 new Context("ScopedValue", () -> ScopedValue.where(scoped, "alice")
                         .call(() -> bytesPerFork(forks, scoped::get))),
                 new Context("InheritableThreadLocal", () -> {
-                    USER.set("alice");
-                    try {
-                        return bytesPerFork(forks, USER::get);
-                    } finally {
-                        USER.remove();
-                    }
+                    USER.set("alice");  // on a thread of its own, ended after the run
+                    return bytesPerFork(forks, USER::get);
                 }));
     }
 }
 
 // %%
 class CostTable {
-    static Map<String, Long> compare(int rounds, int forks) throws Exception {
-        var bytes = new LinkedHashMap<String, List<Long>>();
+    /** Prints the table; returns each context's medians {at fork, at the read}. */
+    static Map<String, long[]> compare(int rounds, int forks) throws Exception {
+        var bytes = new LinkedHashMap<String, List<long[]>>();
         System.out.print("warm-up");
         for (int round = 0; round <= rounds; round++) {
             for (var context : InheritanceCost.contexts(forks)) {
@@ -286,34 +280,38 @@ class CostTable {
             }
             System.out.print(round < rounds ? ", round " + (round + 1) : "\n");
         }
-        System.out.printf("%,d forks; bytes the forking thread allocates per fork%n",
-                forks);
-        System.out.printf("%-24s %6s  %s%n", "context", "median", "(min-max)");
-        var medians = new LinkedHashMap<String, Long>();
+        System.out.printf("%,d forks; bytes per fork, median (min-max)%n%-24s%-26s%s%n",
+                forks, "", "forking thread, at fork", "all threads, at the read");
+        var medians = new LinkedHashMap<String, long[]>();
         bytes.forEach((name, all) -> {
-            var sorted = all.stream().sorted().toList();
-            medians.put(name, sorted.get(sorted.size() / 2));
-            System.out.printf("%-24s %6d  (%d-%d)%n", name, medians.get(name),
-                    sorted.getFirst(), sorted.getLast());
+            long[] median = new long[2];
+            System.out.printf("%-24s", name);
+            for (int c = 0; c < 2; c++) {
+                int column = c;
+                var sorted = all.stream().mapToLong(b -> b[column]).sorted().toArray();
+                median[c] = sorted[rounds / 2];
+                System.out.printf(c == 0 ? "%-26s" : "%s%n", "%5d (%d-%d)".formatted(
+                        median[c], sorted[0], sorted[rounds - 1]));
+            }
+            medians.put(name, median);
         });
         return medians;
     }
 }
 
 // %% [run]
-// CostTable.compare(5, 10_000);
+// Map<String, long[]> medians = CostTable.compare(5, 10_000);
 
 // %% [markdown]
-// Every run shows the same order. With a scoped value the forking thread allocates about
-// what it allocates with no context at all (a few bytes apart, either way); with an
-// inheritable thread-local, over a hundred bytes more per fork, in every round: the
-// copied map (a map object, a table as long as its creator's, 16 slots at first, and an
-// entry per inheritable thread-local). Not the whole story: a thread's first read of a
-// bound scoped value gives it a small cache of its own (32 references, allocated by the
-// reading thread, so not in this table). With one value that every fork reads, the
-// memory is close; what differs is who pays, and when: the copy is made for every new
-// thread, read or not, for every inheritable thread-local its creator holds, on the
-// creator's path; and a `childValue` that copies multiplies it.
+// At fork, the `InheritableThreadLocal` row stays over 100 bytes above the other two,
+// which stay within 16 bytes of each other, in either order: the copied map, made by the
+// forking thread for every fork, whether the fork reads the value or not.
+//
+// At the read it is the other way round: the `ScopedValue` row stays over 100 bytes above
+// the other two. A thread's first read of a scoped value allocates its cache (32
+// references), about what the copy costs, kept while the thread lives. When every fork
+// reads, the memory is close; what differs is who pays, and when: the forking thread,
+// for every fork, up front; or only a fork that reads, when it reads.
 //
 // ## Pitfalls
 //
@@ -332,12 +330,12 @@ class CostTable {
 // |---|---|
 // | `USER = contextvars.ContextVar("user")` | `ScopedValue<String> USER = ScopedValue.newInstance()` |
 // | `token = USER.set("alice")` ... `USER.reset(token)` | `ScopedValue.where(USER, "alice").run(...)`: no `set`, the end is built in |
-// | `USER.get("anonymous")` | `USER.orElse("anonymous")` |
-// | `asyncio.create_task` runs the task in a copy of the context | forks of a `StructuredTaskScope` share the binding |
+// | `USER.get("anonymous")` | `USER.orElse("anonymous")` (`orElse(null)` throws) |
+// | `asyncio.create_task` copies the context (cheap: it is immutable); the task may `set` its own | a fork shares the binding; it can only rebind for a nested call |
 // | `threading.local()` | `ThreadLocal` |
 //
 // A `ContextVar` set by a `ThreadPoolExecutor` task and never reset stays set for that
-// worker's next task (CPython 3.11), exactly like the thread-local above.
+// worker's next task (CPython), exactly like the thread-local above.
 //
 // ## Try it
 //
@@ -345,8 +343,8 @@ class CostTable {
 //   `jbang scoped_values leak`: the third request is served as anonymous.
 // - Add `USER.set("bob");` to `ScopedServer.render`: it does not compile, as there is no
 //   `set`; `ScopedValue.where(USER, "bob").run(...)` is the only way, for a nested call.
-// - Run `jbang scoped_values memory` a few times: the figures move a little, the order
-//   of the three rows never does.
+// - Run `jbang scoped_values memory` a few times: the figures move a little; the copy
+//   at fork and the cache at the read stay over 100 bytes above the rest.
 //
 // ## Summary
 //
@@ -354,8 +352,9 @@ class CostTable {
 // a pooled thread the way a forgotten `ThreadLocal` does.
 //
 // `where(KEY, value).run/call` binds it, a nested `where` rebinds it for a nested call,
-// and there is no `set`. Forks of a `StructuredTaskScope` opened inside the binding
-// share it without a copy; any other thread sees it unbound.
+// and there is no `set`. Forks of a `StructuredTaskScope` opened inside the binding share
+// it without a copy (a fork that reads it pays for a small cache); any other thread sees
+// it unbound.
 
 // %% [main]
 class scoped_values {  // the entry point, script only: `jbang scoped_values --help`
@@ -364,7 +363,7 @@ class scoped_values {  // the entry point, script only: `jbang scoped_values --h
                     speed -> ScopedServer.bothServers(Math.round(400 / speed))),
             new Section("scopes", "rebinding in a nested call; forks inherit a binding",
                     speed -> { Nesting.show(); Inheritance.forksAndTask(); }),
-            new Section("memory", "bytes per fork: no context, scoped, inheritable",
+            new Section("memory", "bytes per fork, at fork and at the read",
                     speed -> CostTable.compare(5, 10_000))};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }
