@@ -269,6 +269,10 @@ def output_widths(lesson: Lesson) -> list[str]:
     found = []
     for n, cell in enumerate(nbformat.read(lesson.notebook, as_version=4).cells):
         for output in cell.get("outputs", []):
+            if output.output_type == "execute_result":  # JShell echoing a returned value
+                found.append(f"{rel(lesson.notebook)}: cell {n} shows a value it returned "
+                             "(end the cell with a statement, not an expression)")
+                break
             for line in output.get("text", "").splitlines():
                 if len(line) > MAX_OUTPUT_LINE:
                     found.append(f"{rel(lesson.notebook)}: cell {n} printed a line of "
