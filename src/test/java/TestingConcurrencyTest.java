@@ -1,0 +1,106 @@
+package jmm;  // the lesson's classes live in package jmm: jcstress wants a named package
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import support.Scripts;
+import support.Threads;
+
+/** What the `testing_concurrency` lesson claims, proven. (jcstress runs in make stress.) */
+class TestingConcurrencyTest {
+
+    @Test
+    @Timeout(10)
+    void latchesForceTheLostCountEveryTime() throws Exception {
+        assertEquals(1, ForcedInterleaving.lostCount());
+    }
+
+    @Test
+    @Timeout(10)
+    void theSeamHoldsTheFirstThreadBetweenItsCheckAndItsAct() throws Exception {
+        var firstHasChecked = new CountDownLatch(1);
+        var secondIsDone = new CountDownLatch(1);
+        var count = new CheckThenActCount(seen -> {
+            if (Thread.currentThread().getName().equals("first")) {
+                firstHasChecked.countDown();
+                Threads.await(secondIsDone);
+            }
+        });
+        Thread first = Thread.ofPlatform().name("first").start(() -> count.add("w"));
+        Threads.await(firstHasChecked);
+        Thread second = Thread.ofPlatform().name("second").start(() -> {
+            count.add("w");
+            secondIsDone.countDown();
+        });
+        Threads.joinAll(List.of(first, second));
+        assertEquals(1, count.count("w"), "two adds, one lost");
+    }
+
+    @Test
+    @Timeout(120)
+    void lincheckFindsTheBrokenCountsInterleavingEveryRun() {
+        String report = TallyModels.check(TallyModels.Broken.class);
+        assertTrue(report.contains("Invalid execution results"), report);
+        assertTrue(report.contains("counts.get(\"the\"): null"), report);
+    }
+
+    @Test
+    @Timeout(120)
+    void lincheckPassesTheMergeCount() {
+        assertEquals("", TallyModels.check(TallyModels.Fixed.class));
+    }
+
+    @Test
+    @Timeout(10)
+    void fixedVariantsForbidWhatTheBrokenOnesFindInteresting() {
+        for (var pair : List.of(List.of(LostUpdate.Plain.class, LostUpdate.Atomic.class),
+                List.of(LostUpdate.Volatile.class, LostUpdate.Atomic.class),
+                List.of(MessagePassing.Plain.class, MessagePassing.Volatile.class),
+                List.of(Publication.Plain.class, Publication.Final.class),
+                List.of(SpinFlag.Plain.class, SpinFlag.Volatile.class))) {
+            assertTrue(pair.stream().allMatch(c -> c.isAnnotationPresent(JCStressTest.class)));
+            assertTrue(grades(pair.get(0)).contains(Expect.ACCEPTABLE_INTERESTING), pair + "");
+            assertTrue(grades(pair.get(1)).contains(Expect.FORBIDDEN), pair + "");
+            assertTrue(!grades(pair.get(1)).contains(Expect.ACCEPTABLE_INTERESTING));
+        }
+    }
+
+    private static List<Expect> grades(Class<?> test) {
+        return Stream.of(test.getAnnotationsByType(Outcome.class)).map(Outcome::expect)
+                .toList();
+    }
+
+    @Test
+    @Timeout(200)
+    void lincheckSectionPrintsTheInterleavingInEightyColumns() throws Exception {
+        var run = Scripts.compiled(Duration.ofSeconds(180), List.of(
+                "-XX:+EnableDynamicAgentLoading", "--sun-misc-unsafe-memory-access=allow",
+                "-Xshare:off"), "testing_concurrency", "lincheck");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.contains("Broken: not linearizable"), run.stdout());
+        assertTrue(lines.contains("Fixed: no bad interleaving found"), run.stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.put(\"the\", 1)")));
+        assertTrue(lines.stream().allMatch(l -> l.length() <= 80), run.stdout());
+    }
+
+    @Test
+    @Timeout(20)
+    void naiveSectionReportsHowManyRunsPassed() throws Exception {
+        var run = Scripts.compiled("testing_concurrency", "naive");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertTrue(run.stdout().lines().anyMatch(
+                l -> l.matches("\\d+ of 10 runs of a broken counter's test passed")));
+        assertTrue(run.stdout().contains("A and B each add \"the\" once; count: 1"));
+    }
+}
