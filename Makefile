@@ -44,5 +44,5 @@ verify-notebooks: ## execute every notebook on the Java kernel, keep nothing
 verify-diagrams: ## render every diagram into a scratch folder, keep nothing
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && tools/diagrams --into "$$d/diagrams"
 
-stress: ## the jcstress tests of testing_concurrency, quick mode (ARGS: jcstress options instead)
+stress: ## the jcstress lesson's tests, every table, a few minutes (ARGS: other jcstress options)
 	@tools/stress $(ARGS)
