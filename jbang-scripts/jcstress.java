@@ -47,7 +47,7 @@ import java.util.stream.*;
 //
 // `JcstressRun.tables` runs `org.openjdk.jcstress.Main` on this script's class path
 // (the `-processor` line on top generates each test's harness) for the tests whose
-// name matches: 3 forks per test, one 300 ms iteration each, on 2 CPUs, with C2's
+// name matches: 3 forks per test, three 300 ms iterations each, on 2 CPUs, with C2's
 // randomized instruction scheduling (`-XX:+StressGCM`...), which shakes reorderings
 // out sooner (each fork compiles the test afresh, with its own random schedule). It
 // prints each test's table, summed over its forks: an outcome, how often it was seen,
@@ -67,7 +67,7 @@ class JcstressRun {
         var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), JVM.split(" ")[0], JVM.split(" ")[1], "-cp",
                 System.getProperty("java.class.path"), "org.openjdk.jcstress.Main",
-                "-v", "-t", tests, "-f", "3", "-iters", "1", "-time", "" + millis,
+                "-v", "-t", tests, "-f", "3", "-iters", "3", "-time", "" + millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
         return run(command, Duration.ofSeconds(300), line -> {
@@ -233,11 +233,11 @@ class Publication {
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// The plain message passing showed `1, 0` rarely: in MPK of the MPN runs we measured
-// (with these options or `make stress`'s), a few samples among millions; the volatile
-// one never did. No partly built `Pair` has shown here at all: in none of PUBN runs,
-// tens of millions of samples. On x86 only the JIT could make one, by moving the store
-// of `p` above the constructor's writes, and here it did not.
+// The plain message passing showed `1, 0` rarely: in 4 of the 10 runs we made (with 1
+// to 8 forks per test; not in the run shown here), 1 to 19 samples among millions. The
+// volatile one never did. No partly built `Pair` showed here at all: in none of those
+// runs, tens of millions of samples. On x86 only the JIT could make one, by moving the
+// store of `p` above the constructor's writes, and here it did not.
 //
 // ## A stop flag
 //
@@ -275,7 +275,7 @@ class StopFlag {
 // %% [markdown]
 // `Mode.Termination` counts trials, not millions of samples: each `STALE` trial costs
 // jcstress a wait before it gives up. The plain flag went `STALE` in every run we made
-// (STK of STN), in a few of its trials: once C2 compiles the spin loop, it may read
+// (9 of 9), in a few of its trials: once C2 compiles the spin loop, it may read
 // `stop` once, before the loop. The volatile one always terminated.
 //
 // ## What "not observed" means

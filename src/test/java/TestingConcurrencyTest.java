@@ -40,7 +40,7 @@ class TestingConcurrencyTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(600)  // seconds alone; minutes when the machine is loaded
     void lincheckFindsTheBrokenCountsInterleavingEveryRun() {
         String report = TallyModels.check(TallyModels.Broken.class);
         assertTrue(report.contains("Invalid execution results"), report);
@@ -48,15 +48,15 @@ class TestingConcurrencyTest {
     }
 
     @Test
-    @Timeout(120)
+    @Timeout(600)  // explores every scenario: 20 x 1,000 interleavings
     void lincheckPassesTheMergeCount() {
         assertEquals("", TallyModels.check(TallyModels.Fixed.class));
     }
 
     @Test
-    @Timeout(200)
+    @Timeout(600)
     void lincheckSectionPrintsTheInterleavingInEightyColumns() throws Exception {
-        var run = Scripts.compiled(Duration.ofSeconds(180), List.of(
+        var run = Scripts.compiled(Duration.ofSeconds(540), List.of(
                 "-XX:+EnableDynamicAgentLoading", "--sun-misc-unsafe-memory-access=allow",
                 "-Xshare:off"), "testing_concurrency", "lincheck");
         assertEquals(0, run.exitCode(), run.stderr());
@@ -68,7 +68,7 @@ class TestingConcurrencyTest {
     }
 
     @Test
-    @Timeout(20)
+    @Timeout(90)  // the child JVM gets 60 s (Scripts.compiled)
     void naiveSectionReportsHowManyRunsPassed() throws Exception {
         var run = Scripts.compiled("testing_concurrency", "naive");
         assertEquals(0, run.exitCode(), run.stderr());
