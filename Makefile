@@ -2,7 +2,7 @@
 # Each target is a small script in tools/; they install what they need on first use
 # into .tools/ (git-ignored), and Debian packages with apt-get when run as root.
 
-.PHONY: help run test unit notebooks diagrams slides check selftest soak kernel verify-notebooks verify-diagrams
+.PHONY: help run test unit notebooks diagrams slides check selftest soak kernel verify-notebooks verify-diagrams stress
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -43,3 +43,6 @@ verify-notebooks: ## execute every notebook on the Java kernel, keep nothing
 
 verify-diagrams: ## render every diagram into a scratch folder, keep nothing
 	@d=$$(mktemp -d) && trap 'rm -rf "$$d"' EXIT && tools/diagrams --into "$$d/diagrams"
+
+stress: ## the jcstress lesson's tests, every table, a few minutes (ARGS: other jcstress options)
+	@tools/stress $(ARGS)

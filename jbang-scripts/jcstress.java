@@ -1,0 +1,361 @@
+///usr/bin/env jbang "$0" "$@" ; exit $?
+//JAVA 25+
+//DEPS org.openjdk.jcstress:jcstress-core:0.16
+//COMPILE_OPTIONS -processor org.openjdk.jcstress.infra.processors.JCStressTestProcessor
+//RUNTIME_OPTIONS --sun-misc-unsafe-memory-access=allow
+package jmm;  // jcstress wants its tests in a named package
+
+import static org.openjdk.jcstress.annotations.Expect.*;  // the notebook has no jcstress
+import org.openjdk.jcstress.annotations.*;
+import org.openjdk.jcstress.infra.results.*;
+
+// %% [markdown]
+// # jcstress: every outcome of a race, counted and graded
+//
+// A lost update, a message read out of order, a half-built object, a flag never seen:
+// the Java Memory Model allows them all, and a machine shows them rarely or never.
+// jcstress runs a tiny test millions of times on racing threads and tables every
+// outcome it saw, graded by what the test says the JMM allows.
+//
+// **You will learn**
+// - to write a jcstress test: actors, an arbiter, outcomes and their grades
+// - the four classic cases: lost update, message passing, publication, a stop flag
+// - to read jcstress's tables, and which outcomes a fix must forbid
+// - what "not observed" means on x86: allowed by the JMM, just not seen here
+
+// %%
+import java.nio.file.*;
+import java.time.*;
+import java.util.*;
+import java.util.concurrent.*;
+import java.util.concurrent.atomic.*;
+import java.util.function.*;
+import java.util.regex.*;
+import java.util.stream.*;
+
+// %% [markdown]
+// ## A jcstress test
+//
+// A class marked `@JCStressTest` and `@State` is one test. jcstress makes a fresh
+// instance, runs each `@Actor` method once on a thread of its own, all at once, then
+// the `@Arbiter` if there is one. What they write into the result (`I_Result`: one
+// `int`, `II_Result`: two) is an *outcome*, like `1` or `1, 0`. It repeats that
+// millions of times in forked JVMs, counts each outcome, and grades it by the
+// `@Outcome` annotations: `ACCEPTABLE`, `ACCEPTABLE_INTERESTING` (allowed, worth a look)
+// or `FORBIDDEN` (seen once, the test fails). (Why `count++` can lose an update: see
+// `counter`; `testing_concurrency` tells why a plain stress test proves little.)
+//
+// `JcstressRun.tables` runs `org.openjdk.jcstress.Main` on this script's class path
+// (the `-processor` line on top generates each test's harness) for the tests whose
+// name matches: 3 forks per test, three 300 ms iterations each, on 2 CPUs, with C2's
+// randomized instruction scheduling (`-XX:+StressGCM`...), which shakes reorderings
+// out sooner (each fork compiles the test afresh, with its own random schedule). It
+// prints each test's table, summed over its forks: an outcome, how often it was seen,
+// and its grade. `make stress` runs the same tests longer (see the README). The
+// notebook cannot compile jcstress tests: its cells run this script's sections.
+
+// %%
+class JcstressRun {
+    static final String JVM = "--sun-misc-unsafe-memory-access=allow "
+            + "--enable-native-access=ALL-UNNAMED -XX:+UnlockDiagnosticVMOptions "
+            + "-XX:+StressLCM -XX:+StressGCM -XX:+StressIGVN -XX:+StressCCP";
+    static final Pattern TEST = Pattern.compile("\\.+ \\[(\\w+)\\] jmm\\.(\\S+)");
+
+    /** Runs the tests whose name matches `tests`; prints each test's table. */
+    static int tables(double speed, String tests) throws Exception {
+        long millis = Math.round(300 / Math.max(1, speed));  // above 1: a smoke run
+        var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
+                .toString(), JVM.split(" ")[0], JVM.split(" ")[1], "-cp",
+                System.getProperty("java.class.path"), "org.openjdk.jcstress.Main",
+                "-v", "-t", tests, "-f", "3", "-iters", "3", "-time", "" + millis,
+                "-c", "2", "-sc", "false", "-jvmArgs", JVM);
+        var name = new AtomicReference<String>();  // null until the summary
+        return run(command, Duration.ofSeconds(300), line -> {
+            Matcher test = TEST.matcher(line);
+            if (line.startsWith("RUN RESULTS")) name.set("");  // one table a test
+            if (name.get() == null) return;  // each fork's own table: skipped
+            if (test.matches()) name.set(test.group(2) + "  [" + test.group(1) + "]");
+            else if (!name.get().isEmpty() && line.trim().startsWith("RESULT ")) {
+                System.out.println(name.get() + "\n" + line.substring(2));
+            } else if (!name.get().isEmpty() && line.matches(" +\\S.* (Acc|Int|For).*")) {
+                System.out.println(line.substring(2));
+            }
+        });
+    }
+
+    /** Runs `command` in a new folder, each line to `eachLine`; ends it after `limit`. */
+    static int run(List<String> command, Duration limit, Consumer<String> eachLine)
+            throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true)
+                .directory(Files.createTempDirectory("run").toFile()).start();
+        Thread reader = Thread.ofPlatform().daemon().start(
+                () -> process.inputReader().lines().forEach(eachLine));
+        try {
+            if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw new IllegalStateException("not done within " + limit);
+            }
+            reader.join(limit);
+            return process.exitValue();
+        } finally {
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly().waitFor();
+        }
+    }
+}
+
+// %% [markdown]
+// ## Lost update
+//
+// @diagram jcstress-actors
+//
+// Two actors each do `x++` once; the arbiter reads `x`. `1` means one increment was
+// lost: allowed for a plain `int` and for a `volatile` one (volatile makes each read
+// and write visible, not the read-add-write atomic); forbidden for an `AtomicInteger`.
+
+// %% [show]
+class LostUpdate {  // each nested @JCStressTest class is one test
+    @JCStressTest @State
+    @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments")
+    @Outcome(id = "1", expect = ACCEPTABLE_INTERESTING, desc = "an increment lost")
+    public static class Plain {
+        int x;
+        @Actor public void actor1() { x++; }  @Actor public void actor2() { x++; }
+        @Arbiter public void arbiter(I_Result r) { r.r1 = x; }  // after both actors
+    }
+
+    @JCStressTest @State
+    @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments")
+    @Outcome(id = "1", expect = ACCEPTABLE_INTERESTING, desc = "an increment lost")
+    public static class Volatile {
+        volatile int x;
+        @Actor public void actor1() { x++; }  @Actor public void actor2() { x++; }
+        @Arbiter public void arbiter(I_Result r) { r.r1 = x; }
+    }
+
+    @JCStressTest @State
+    @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments")
+    @Outcome(id = "1", expect = FORBIDDEN, desc = "an increment lost")
+    public static class Atomic {
+        final AtomicInteger x = new AtomicInteger();
+        @Actor public void actor1() { x.incrementAndGet(); }
+        @Actor public void actor2() { x.incrementAndGet(); }
+        @Arbiter public void arbiter(I_Result r) { r.r1 = x.get(); }
+    }
+}
+
+// %% [run]
+// var script = Path.of("../jbang-scripts/jcstress.java").toAbsolutePath().toString();
+// var jbang = Path.of("../tools/bin/jbang").toAbsolutePath().toString();
+// int status = JcstressRun.run(List.of(jbang, script, "lost"),
+//         Duration.ofSeconds(300), System.out::println);
+
+// %% [markdown]
+// Each table lists an outcome, how many samples showed it, its share, and its grade.
+// `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). Plain and
+// volatile `x++` lost increments in every run we measured, from under 0.1% to about 8%
+// of the samples (the share varies from run to run); the `AtomicInteger` never did.
+//
+// ## Message passing
+//
+// The writer sets `x = 1`, then `y = 1`; the reader reads `y`, then `x`. `1, 0` means it
+// saw the second write and not the first. With plain fields nothing orders them: the
+// JIT may reorder either pair (x86 itself keeps stores in order, and loads; see
+// jcstress's sample `BasicJMM_06_Causality`). With `y` volatile, the write of `x`
+// happens-before any read of `y` that sees 1 (JLS 17.4.5), so `1, 0` is forbidden.
+
+// %% [show]
+class MessagePassing {
+    @JCStressTest @State
+    @Outcome(id = {"0, 0", "0, 1", "1, 1"}, expect = ACCEPTABLE, desc = "in order")
+    @Outcome(id = "1, 0", expect = ACCEPTABLE_INTERESTING, desc = "y seen, x not")
+    public static class Plain {
+        int x, y;
+        @Actor public void writer() { x = 1; y = 1; }
+        @Actor public void reader(II_Result r) { r.r1 = y; r.r2 = x; }
+    }
+
+    @JCStressTest @State
+    @Outcome(id = {"0, 0", "0, 1", "1, 1"}, expect = ACCEPTABLE, desc = "in order")
+    @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "y seen, x not")
+    public static class Volatile {
+        int x;
+        volatile int y;  // x = 1 happens-before a read of y that sees 1
+        @Actor public void writer() { x = 1; y = 1; }
+        @Actor public void reader(II_Result r) { r.r1 = y; r.r2 = x; }
+    }
+}
+
+// %% [markdown]
+// ## Racy publication
+//
+// One actor stores a new `Pair` in a plain field; the other reads the field, then the
+// `Pair`'s fields (`-1, -1`: no `Pair` yet). Nothing orders the constructor's writes
+// before the store of the reference, so the reader may see a `Pair` partly built
+// (after jcstress's `BasicJMM_08_Finals`). With `final` fields, JLS 17.5 promises a
+// reader that sees the reference the values the constructor wrote: forbidden.
+
+// %% [show]
+class Publication {
+    static class Pair { int a, b; Pair(int v) { a = v; b = a + v; } }
+    static class FinalPair { final int a, b; FinalPair(int v) { a = v; b = a + v; } }
+
+    @JCStressTest @State
+    @Outcome(id = {"-1, -1", "1, 2"}, expect = ACCEPTABLE, desc = "none yet, or whole")
+    @Outcome(expect = ACCEPTABLE_INTERESTING, desc = "partly built")
+    public static class Plain {
+        int v = 1;  // a field, not a constant: the values are computed at run time
+        Pair p;
+        @Actor public void publish() { p = new Pair(v); }
+        @Actor public void read(II_Result r) {
+            Pair seen = p;
+            r.r1 = seen == null ? -1 : seen.a;  // -1: not published yet
+            r.r2 = seen == null ? -1 : seen.b;
+        }
+    }
+
+    @JCStressTest @State
+    @Outcome(id = {"-1, -1", "1, 2"}, expect = ACCEPTABLE, desc = "none yet, or whole")
+    @Outcome(expect = FORBIDDEN, desc = "partly built")
+    public static class Final {
+        int v = 1;
+        FinalPair p;
+        @Actor public void publish() { p = new FinalPair(v); }
+        @Actor public void read(II_Result r) {
+            FinalPair seen = p;
+            r.r1 = seen == null ? -1 : seen.a;  // -1: not published yet
+            r.r2 = seen == null ? -1 : seen.b;
+        }
+    }
+}
+
+// %% [run]
+// status = JcstressRun.run(List.of(jbang, script, "order"),
+//         Duration.ofSeconds(300), System.out::println);
+
+// %% [markdown]
+// The plain message passing showed `1, 0` rarely: in 5 of the 11 runs we made (with 1
+// to 8 forks per test; 4 samples in the run shown), 1 to 19 samples among millions. The
+// volatile one never did. No partly built `Pair` showed here at all: in none of those
+// runs, tens of millions of samples. On x86 only the JIT could make one, by moving the
+// store of `p` above the constructor's writes, and here it did not.
+//
+// ## A stop flag
+//
+// The stale flag of `visibility`, in jcstress's `Mode.Termination`: the actor spins
+// until it sees `stop`; jcstress then calls the `@Signal` method, which sets it, and
+// records whether the actor ended (`TERMINATED`) or was still spinning when it gave
+// up (`STALE`). Once the JIT compiles the loop, it may read a plain field once and
+// test that copy forever; each read of a `volatile` field must see the latest write.
+
+// %% [show]
+class StopFlag {
+    @JCStressTest(Mode.Termination) @State
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "saw the flag")
+    @Outcome(id = "STALE", expect = ACCEPTABLE_INTERESTING, desc = "never saw it")
+    public static class Plain {
+        boolean stop;
+        @Actor public void spinner() { while (!stop) { } }  // may test a copy forever
+        @Signal public void signal() { stop = true; }
+    }
+
+    @JCStressTest(Mode.Termination) @State
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "saw the flag")
+    @Outcome(id = "STALE", expect = FORBIDDEN, desc = "never saw it")
+    public static class Volatile {
+        volatile boolean stop;
+        @Actor public void spinner() { while (!stop) { } }
+        @Signal public void signal() { stop = true; }
+    }
+}
+
+// %% [run]
+// status = JcstressRun.run(List.of(jbang, script, "stop"),
+//         Duration.ofSeconds(300), System.out::println);
+
+// %% [markdown]
+// `Mode.Termination` counts trials, not millions of samples: each `STALE` trial costs
+// jcstress a wait before it gives up. The plain flag went `STALE` in every run we made
+// (10 of 10), in a few of its trials: once C2 compiles the spin loop, it may read
+// `stop` once, before the loop. The volatile one always terminated.
+//
+// ## What "not observed" means
+//
+// A missing outcome was *not observed*: on this CPU, with this JIT, in this many
+// samples. It is not *forbidden*. x86 keeps stores in order, and loads; it only lets a
+// load overtake an earlier store to another address. So here the JIT alone reorders
+// message passing or publication; ARM and POWER reorder stores and loads themselves,
+// and may show a partly built `Pair` that this machine never did. Only `FORBIDDEN` is
+// a promise, and jcstress can catch it broken, never prove that it holds.
+//
+// ## Pitfalls
+//
+// - **Not observed is not forbidden.** Grade an outcome by the JMM, never by what one
+//   machine showed; a test that needs to see a failure may never see it on x86.
+// - **Two actors on two cores.** jcstress runs a test only if it has a CPU for each
+//   actor: on a 2-core machine, tests of three or four actors are skipped.
+//
+// ## From Python
+//
+// | Python (CPython) | Java |
+// |---|---|
+// | `x += 1` on two threads can lose an update | `x++`, even `volatile`: `AtomicInteger` |
+// | a loop rereads a plain attribute each time | a plain field may be read once: `volatile` |
+// | a test rerun many times, hoping to hit it | jcstress: outcomes counted and graded |
+//
+// ## Try it
+//
+// - In `LostUpdate.Atomic`, make `x` a plain `int` with `x++` (keep `FORBIDDEN`) and
+//   run `jbang jcstress lost`: that test now ends `[FAILED]`.
+// - In `MessagePassing.Volatile`, drop `volatile` and run `jbang jcstress order`:
+//   a `1, 0` seen makes it `[FAILED]`; a run that misses it passes, proving nothing.
+//
+// ## Summary
+//
+// jcstress shows what the JMM allows by counting every outcome of a tiny race over
+// millions of runs, but an outcome it did not see is not thereby forbidden.
+//
+// The broken variants' interesting outcomes (a lost increment, `1, 0`, a half-built
+// object, a flag never seen) are allowed; the fixes (`AtomicInteger`, `volatile`,
+// `final`) forbid them, and a `FORBIDDEN` outcome seen once fails the test.
+
+// %% [main]
+class jcstress {  // the entry point, script only: `--help`
+    static final Section[] SECTIONS = {
+            new Section("lost", "lost update: plain, volatile, atomic x++",
+                    speed -> JcstressRun.tables(speed, "LostUpdate")),
+            new Section("order", "message passing and publication: plain, fixed",
+                    speed -> JcstressRun.tables(speed, "MessagePassing|Publication")),
+            new Section("stop", "a stop flag, Mode.Termination: plain, volatile",
+                    speed -> JcstressRun.tables(speed, "StopFlag"))};
+    // From here on the same in every lesson (tools/entry-point.java).
+    record Section(String name, String about, Demo demo) { }
+    interface Demo { void run(double speed) throws Exception; }
+
+    public static void main(String[] args) throws Exception {
+        var chosen = new ArrayList<Section>();
+        double speed = 1;
+        for (int i = 0; i < args.length; i++) {
+            String arg = args[i], next = i + 1 < args.length ? args[i + 1] : "";
+            var named = Stream.of(SECTIONS).filter(s -> s.name().equals(arg)).findAny();
+            if (named.isPresent()) chosen.add(named.get());
+            else if (arg.equals("--speed") && next.matches("\\d*\\.?\\d+"))
+                speed = Math.clamp(Double.parseDouble(args[++i]), 0.1, 20);
+            else if (!arg.equals("--step")) usage(arg.matches("--help|--list"), arg);
+        }
+        boolean step = List.of(args).contains("--step") && System.console() != null;
+        for (Section s : chosen.isEmpty() ? List.of(SECTIONS) : chosen) {
+            if (step) System.console().readLine("%n[Enter] %s ", s.name());
+            System.out.printf("%n== %s: %s%n", s.name(), s.about());
+            s.demo().run(speed);
+        }
+    }
+
+    static void usage(boolean asked, String arg) {  // --help; or a bad argument, status 2
+        String name = Section.class.getEnclosingClass().getSimpleName();
+        if (!asked) System.err.printf("%s: bad argument '%s' (try --help)%n", name, arg);
+        else System.out.printf("jbang %s [section...] [--speed 0.1-20] [--step]%n%s",
+                name, Stream.of(SECTIONS).map(s -> "  %-8s %s%n".formatted(s.name(),
+                        s.about())).collect(Collectors.joining()));
+        System.exit(asked ? 0 : 2);
+    }
+}

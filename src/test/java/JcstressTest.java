@@ -1,0 +1,134 @@
+package jmm;  // the lesson's classes live in package jmm: jcstress wants a named package
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.openjdk.jcstress.annotations.Expect;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Outcome;
+import support.Scripts;
+
+/**
+ * What the `jcstress` lesson claims, proven: its tests build with jcstress's annotation
+ * processor (as JBang and stress/pom.xml build them), each fix forbids exactly what its
+ * broken variant finds interesting, and a section prints each test's graded table.
+ * (The long runs, and the hit rates the lesson quotes, are `make stress`.)
+ */
+class JcstressTest {
+    static final String CLASS_PATH = System.getProperty("java.class.path");
+    static final List<List<Class<?>>> PAIRS = List.of(
+            List.of(LostUpdate.Plain.class, LostUpdate.Atomic.class),
+            List.of(LostUpdate.Volatile.class, LostUpdate.Atomic.class),
+            List.of(MessagePassing.Plain.class, MessagePassing.Volatile.class),
+            List.of(Publication.Plain.class, Publication.Final.class),
+            List.of(StopFlag.Plain.class, StopFlag.Volatile.class));
+    static Path classes;  // the script compiled as JBang compiles it: with the processor
+
+    @BeforeAll
+    @Timeout(120)
+    static void compileAsJbangDoes() throws Exception {
+        classes = Files.createTempDirectory("jcstress");
+        var errors = new ByteArrayOutputStream();
+        int status = ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
+                "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
+                "-cp", CLASS_PATH, "-d", classes.toString(),
+                Scripts.script("jcstress").toString());
+        assertEquals(0, status, errors.toString(StandardCharsets.UTF_8));
+    }
+
+    @AfterAll
+    static void deleteCompiled() throws Exception {
+        try (Stream<Path> files = Files.walk(classes)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
+    }
+
+    @Test
+    @Timeout(10)
+    void theProcessorListsExactlyTheNineTestsTheLessonShows() throws Exception {
+        List<String> listed = Files.readAllLines(classes.resolve("META-INF/TestList"))
+                .stream().map(l -> l.replaceFirst("^JCTEST\\d+S(jmm\\.[\\w.]+?)\\d+S.*", "$1"))
+                .sorted().toList();
+        List<String> shown = PAIRS.stream().flatMap(List::stream).distinct()
+                .map(c -> c.getName().replace('$', '.')).sorted().toList();
+        assertEquals(9, shown.size());
+        assertEquals(shown, listed);
+    }
+
+    @Test
+    @Timeout(10)
+    void stressBuildsItsJarFromTheLessonsScript() throws Exception {
+        String pom = Files.readString(Scripts.script("jcstress").getParent()
+                .resolveSibling("stress/pom.xml"));
+        assertTrue(pom.contains("<include>jcstress.java</include>"), pom);
+    }
+
+    @Test
+    @Timeout(10)
+    void eachFixForbidsWhatItsBrokenVariantFindsInteresting() {
+        for (var pair : PAIRS) {
+            Class<?> broken = pair.get(0), fixed = pair.get(1);
+            assertTrue(broken.isAnnotationPresent(JCStressTest.class), broken.getName());
+            assertTrue(fixed.isAnnotationPresent(JCStressTest.class), fixed.getName());
+            for (Outcome interesting : outcomes(broken, Expect.ACCEPTABLE_INTERESTING)) {
+                assertTrue(Stream.of(fixed.getAnnotationsByType(Outcome.class)).anyMatch(
+                        o -> o.expect() == Expect.FORBIDDEN
+                                && List.of(o.id()).equals(List.of(interesting.id()))),
+                        broken.getName() + " " + List.of(interesting.id()));
+            }
+            assertFalse(outcomes(broken, Expect.ACCEPTABLE_INTERESTING).isEmpty());
+            assertTrue(outcomes(fixed, Expect.ACCEPTABLE_INTERESTING).isEmpty());
+        }
+    }
+
+    private static List<Outcome> outcomes(Class<?> test, Expect grade) {
+        return Stream.of(test.getAnnotationsByType(Outcome.class))
+                .filter(o -> o.expect() == grade).toList();
+    }
+
+    @Test
+    @Timeout(300)
+    void lostSectionPrintsEachTestsGradedTable() throws Exception {
+        Path out = Files.createTempFile("jcstress", ".out");
+        try {
+            Process run = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
+                    "java").toString(), "--sun-misc-unsafe-memory-access=allow", "-cp",
+                    classes + java.io.File.pathSeparator + CLASS_PATH, "jmm.jcstress",
+                    "lost", "--speed", "20").redirectErrorStream(true)
+                    .redirectOutput(out.toFile()).start();
+            if (!run.waitFor(240, TimeUnit.SECONDS)) {
+                run.descendants().forEach(ProcessHandle::destroyForcibly);
+                run.destroyForcibly().waitFor();
+                throw new AssertionError("the lost section did not end within 240 s");
+            }
+            String text = Files.readString(out);
+            assertEquals(0, run.exitValue(), text);
+            List<String> lines = text.lines().toList();
+            for (String test : List.of("Plain", "Volatile", "Atomic")) {
+                assertTrue(lines.contains("LostUpdate." + test + "  [OK]"), text);
+            }
+            assertEquals(3, lines.stream().filter(l -> l.startsWith("RESULT ")).count(), text);
+            assertTrue(lines.stream().anyMatch(l -> l.matches(
+                    " +1 +0 +0\\.00% +Forbidden +an increment lost")), text);
+            assertEquals(2, lines.stream().filter(l -> l.matches(
+                    " +1 +[\\d,]+ +\\S+ +Interesting +an increment lost")).count(), text);
+            assertTrue(lines.stream().allMatch(l -> l.length() <= 80), text);
+        } finally {
+            Files.delete(out);
+        }
+    }
+}

@@ -1,0 +1,79 @@
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import support.Scripts;
+import support.Threads;
+
+/** What the `testing_concurrency` lesson claims, proven. */
+class TestingConcurrencyTest {
+
+    @Test
+    @Timeout(10)
+    void latchesForceTheLostCountEveryTime() throws Exception {
+        assertEquals(1, ForcedInterleaving.lostCount());
+    }
+
+    @Test
+    @Timeout(10)
+    void theSeamHoldsTheFirstThreadBetweenItsCheckAndItsAct() throws Exception {
+        var firstHasChecked = new CountDownLatch(1);
+        var secondIsDone = new CountDownLatch(1);
+        var count = new CheckThenActCount(seen -> {
+            if (Thread.currentThread().getName().equals("first")) {
+                firstHasChecked.countDown();
+                Threads.await(secondIsDone);
+            }
+        });
+        Thread first = Thread.ofPlatform().name("first").start(() -> count.add("w"));
+        Threads.await(firstHasChecked);
+        Thread second = Thread.ofPlatform().name("second").start(() -> {
+            count.add("w");
+            secondIsDone.countDown();
+        });
+        Threads.joinAll(List.of(first, second));
+        assertEquals(1, count.count("w"), "two adds, one lost");
+    }
+
+    @Test
+    @Timeout(600)  // seconds alone; minutes when the machine is loaded
+    void lincheckFindsTheBrokenCountsInterleavingEveryRun() {
+        String report = TallyModels.check(TallyModels.Broken.class);
+        assertTrue(report.contains("Invalid execution results"), report);
+        assertTrue(report.contains("counts.get(\"the\"): null"), report);
+    }
+
+    @Test
+    @Timeout(600)  // explores every scenario: 20 x 1,000 interleavings
+    void lincheckPassesTheMergeCount() {
+        assertEquals("", TallyModels.check(TallyModels.Fixed.class));
+    }
+
+    @Test
+    @Timeout(600)
+    void lincheckSectionPrintsTheInterleavingInEightyColumns() throws Exception {
+        var run = Scripts.compiled(Duration.ofSeconds(540), List.of(
+                "-XX:+EnableDynamicAgentLoading", "--sun-misc-unsafe-memory-access=allow",
+                "-Xshare:off"), "testing_concurrency", "lincheck");
+        assertEquals(0, run.exitCode(), run.stderr());
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.contains("Broken: not linearizable"), run.stdout());
+        assertTrue(lines.contains("Fixed: no bad interleaving found"), run.stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.put(\"the\", 1)")));
+        assertTrue(lines.stream().allMatch(l -> l.length() <= 80), run.stdout());
+    }
+
+    @Test
+    @Timeout(90)  // the child JVM gets 60 s (Scripts.compiled)
+    void naiveSectionReportsHowManyRunsPassed() throws Exception {
+        var run = Scripts.compiled("testing_concurrency", "naive");
+        assertEquals(0, run.exitCode(), run.stderr());
+        assertTrue(run.stdout().lines().anyMatch(
+                l -> l.matches("\\d+ of 10 runs of a broken counter's test passed")));
+        assertTrue(run.stdout().contains("A and B each add \"the\" once; count: 1"));
+    }
+}
