@@ -63,11 +63,13 @@ class JcstressRun {
 
     /** Runs the tests whose name matches `tests`; prints each test's table. */
     static int tables(double speed, String tests) throws Exception {
-        long millis = Math.round(300 / Math.max(1, speed));  // above 1: a smoke run
+        boolean smoke = speed > 1;  // make run: one short fork a test, tables still print
+        long millis = smoke ? Math.round(300 / speed) : 300;
         var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), JVM.split(" ")[0], JVM.split(" ")[1], "-cp",
                 System.getProperty("java.class.path"), "org.openjdk.jcstress.Main",
-                "-v", "-t", tests, "-f", "3", "-iters", "3", "-time", "" + millis,
+                "-v", "-t", tests, "-f", smoke ? "1" : "3", "-iters", smoke ? "1" : "3",
+                "-time", "" + millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
         return run(command, Duration.ofSeconds(300), line -> {
