@@ -1,5 +1,5 @@
 ///usr/bin/env jbang "$0" "$@" ; exit $?
-//JAVA 25+
+//JAVA 25
 //PREVIEW
 
 // %% [markdown]
@@ -19,12 +19,13 @@
 // %% [markdown]
 // ## A preview API
 //
-// `StructuredTaskScope` is a *preview* API in JDK 25 (JEP 505): code using it compiles
-// and runs only with `--enable-preview`, and only on JDK 25 (JBang reads `//PREVIEW`;
-// a bare JDK: `java --enable-preview --source 25 structured_concurrency.java`). It still
-// changes: JDK 26 adds `Joiner.onTimeout`, has `allSuccessfulOrThrow` return a list of
-// results and renames `anySuccessfulResultOrThrow` to `anySuccessfulOrThrow`; JDK 27
-// gives `join`'s exception a type parameter; a final API is planned for JDK 28.
+// `StructuredTaskScope` is a *preview* API in JDK 25 (JEP 505): this file needs
+// `--enable-preview` and JDK 25 exactly (JBang reads `//PREVIEW`; a bare JDK: `java
+// --enable-preview --source 25 structured_concurrency.java`). JDK 26 (JEP 525) adds
+// `Joiner.onTimeout`, makes `allSuccessfulOrThrow` return a list of results, renames
+// `anySuccessfulResultOrThrow` to `anySuccessfulOrThrow`. In JDK 27 (JEP 533) `join`'s
+// exception has a type parameter, and the built-in Joiners throw `ExecutionException`,
+// not `FailedException`. JEP 543 proposes the final API for JDK 28.
 
 // %%
 import com.sun.management.HotSpotDiagnosticMXBean;
@@ -41,8 +42,8 @@ import java.util.stream.*;
 // ## Two subtasks, one failure
 //
 // `handle` needs a user and an order, fetched at once. `findUser` fails, always after
-// `fetchOrder` has started (a latch fixes the order); `fetchOrder` waits for the latch
-// `release`, a slow service. Pauses, for people, scale with `--speed`; waits have limits.
+// `fetchOrder` has started (a latch); `fetchOrder` waits for the latch `release`, a slow
+// service. Pauses scale with `--speed`; waits have limits.
 
 // %%
 class Fetch {
@@ -98,9 +99,9 @@ class Fetch {
 // ## Broken: the fan-out on an executor
 //
 // The usual code submits both calls to a pool and waits for each `Future`. `user.get()`
-// throws, so `handle` throws too, and nothing cancels `order`: the pool outlives the
-// call, and `fetchOrder` goes on. Every run prints `still running: true` after `handle`
-// has returned; then the demo opens `release`, and `fetchOrder` finishes useless work.
+// throws, so `handle` throws too, and nothing cancels `order`: `fetchOrder` goes on.
+// Every run prints `still running: true` after `handle` has returned; then the demo opens
+// `release`, and `fetchOrder` finishes useless work.
 //
 // @diagram structured_concurrency-leak
 
@@ -137,13 +138,13 @@ class LeakyFanOut {
 // %% [markdown]
 // ## Fixed: a `StructuredTaskScope`
 //
-// `StructuredTaskScope.open()` opens a scope whose policy is "all must succeed".
-// `fork` starts a subtask in a new virtual thread and returns a `Subtask`; `join` waits.
-// When `findUser` fails, the scope is *cancelled*: it interrupts the threads of the
-// unfinished subtasks, here `fetchOrder`, and `join` throws `FailedException` with
+// `StructuredTaskScope.open()` opens a scope whose policy is "all must succeed". `fork`
+// starts a subtask in a new virtual thread and returns a `Subtask`; `join` waits. When
+// `findUser` fails, the scope is *cancelled*: it interrupts the threads of the unfinished
+// subtasks, here `fetchOrder`, and `join` throws `FailedException` (unchecked) with
 // `findUser`'s exception as its cause. `join` returns once the scope is cancelled; it is
-// `close()`, at the end of the try block, that waits until every fork has ended. So
-// every run shows `fetchOrder` interrupted and ended by the time `handle` returns.
+// `close()`, at the end of the try block, that waits until every fork has ended. So every
+// run shows `fetchOrder` interrupted and ended by the time `handle` returns.
 //
 // @diagram structured_concurrency-cancel
 
@@ -179,21 +180,22 @@ class ScopedFanOut {
 // ## The Joiners: what `join` waits for, and what it returns
 //
 // `open(joiner)` sets the policy; `open()` is `open(Joiner.awaitAllSuccessfulOrThrow())`.
-// `allSuccessfulOrThrow()` returns a stream of the subtasks, in fork order, if all
-// succeed. `anySuccessfulResultOrThrow()` returns the first result and cancels the rest:
-// `mirror-2` fails, `mirror-3` answers, and `mirror-1`, which would wait a minute, is
-// interrupted. `awaitAll()` never cancels: you look at each subtask's state. A timeout
-// comes with the configuration, `open(joiner, cfg -> cfg.withTimeout(duration))`: it
-// cancels the scope, and `join` throws `StructuredTaskScope.TimeoutException` (not the
-// `java.util.concurrent` one). Each line is printed after its scope has closed.
+// With `allSuccessfulOrThrow()`, `join` returns a stream of the subtasks, in fork order,
+// if all succeed. With `anySuccessfulResultOrThrow()`, `join` returns the first result
+// and the scope cancels the rest: `mirror-2` fails, `mirror-3` answers, `mirror-1` (a
+// minute's wait) is interrupted. `awaitAll()` cancels for no subtask's outcome (a timeout
+// still cancels): you read each subtask's state. `open(joiner, cfg ->
+// cfg.withTimeout(duration))` sets a timeout: it cancels the scope, and `join` throws
+// `StructuredTaskScope.TimeoutException`, unchecked, not the checked
+// `java.util.concurrent.TimeoutException` (with both imports, name it in full).
 
 // %%
 class JoinerPolicies {
     static List<String> demo(long pauseMillis) throws InterruptedException {
-        var lines = new ArrayList<String>();
+        var out = new ArrayList<String>();
         try (var scope = StructuredTaskScope.open(Joiner.allSuccessfulOrThrow())) {
             for (int n = 1; n <= 3; n++) { int i = n; scope.fork(() -> i * i); }
-            lines.add("allSuccessfulOrThrow: " + scope.join().map(Subtask::get).toList());
+            show(out, "allSuccessfulOrThrow: " + scope.join().map(Subtask::get).toList());
         }
         var interrupted = new ConcurrentLinkedQueue<String>();
         Object first;
@@ -203,13 +205,13 @@ class JoinerPolicies {
             scope.fork(() -> { Thread.sleep(pauseMillis); return "mirror-3"; });
             first = scope.join();
         }
-        lines.add("anySuccessfulResultOrThrow: " + first + ", interrupted "
+        show(out, "anySuccessfulResultOrThrow: " + first + ", interrupted "
                 + interrupted);
         try (var scope = StructuredTaskScope.open(Joiner.awaitAll())) {
             var ok = scope.fork(() -> "ok");
             var failed = scope.fork(() -> { throw new IllegalStateException("boom"); });
             scope.join();
-            lines.add("awaitAll: " + ok.state() + " " + ok.get() + ", " + failed.state()
+            show(out, "awaitAll: " + ok.state() + " " + ok.get() + ", " + failed.state()
                     + " " + failed.exception().getMessage());
         }
         interrupted.clear();
@@ -219,12 +221,13 @@ class JoinerPolicies {
             scope.fork(() -> waitLong("slow", interrupted));
             scope.join();
         } catch (StructuredTaskScope.TimeoutException e) {
-            lines.add("withTimeout(" + timeout.toMillis() + " ms): join threw "
+            show(out, "withTimeout(" + timeout.toMillis() + " ms): join threw "
                     + "TimeoutException, interrupted " + interrupted);
         }
-        lines.forEach(System.out::println);
-        return lines;
+        return out;
     }
+
+    static void show(List<String> out, String s) { out.add(s); System.out.println(s); }
 
     /** A subtask that only ends when it is interrupted (or after a minute). */
     static String waitLong(String name, Queue<String> interrupted) {
@@ -244,13 +247,13 @@ class JoinerPolicies {
 // ## The task tree in a thread dump
 //
 // Each scope is a *thread container* owned by the thread that opened it; a subtask that
-// opens a scope hangs a child container under its own. A JSON thread dump lists every
-// container with its parent, owner and threads: `jcmd <pid> Thread.dump_to_file -format=json
-// <file>`, or in-process, as here, `HotSpotDiagnosticMXBean.dumpThreads`. Scope `handle`
-// forks two subtasks; the second opens scope `fetchOrder` with two forks (`withName` and
-// `withThreadFactory` name them). We print those containers' tree lines (`owner`, `tid`:
-// thread ids; the JDK's internal class name cut short). Run as a script, `handle`'s parent
-// is `<root>`; in the notebook it is the kernel's thread pool, whose thread runs the cell.
+// opens a scope hangs a child container under its own. A JSON thread dump lists each
+// container's parent, owner and threads (`jcmd <pid> Thread.dump_to_file -format=json
+// <file>`, or, as here, `HotSpotDiagnosticMXBean.dumpThreads`). Scope `handle` forks two
+// subtasks; the second opens scope `fetchOrder` with two forks, named by `withName` and
+// `withThreadFactory`. We print their tree lines (`owner`, `tid`: thread ids). `handle`'s
+// parent is `<root>` in the script, the kernel's pool in the notebook, where the `jcmd`
+// line (for the script) names the kernel's JVM and the forks end in 500 ms.
 
 // %%
 class TaskTree {
@@ -262,13 +265,13 @@ class TaskTree {
             Fetch.await(dumped, 10_000 + holdMillis);
             return "ok";
         };
-        System.out.println("caller: tid " + Thread.currentThread().threadId());
+        System.out.println("caller: tid " + Thread.currentThread().threadId()
+                + ", the owner of scope handle");
         try (var scope = open("handle")) {
             scope.fork(leaf);
             scope.fork(() -> {
                 try (var inner = open("fetchOrder")) {
-                    inner.fork(leaf);
-                    inner.fork(leaf);
+                    inner.fork(leaf); inner.fork(leaf);
                     inner.join();
                     return "order";
                 }
@@ -279,8 +282,9 @@ class TaskTree {
             bean.dumpThreads(file.toString(), ThreadDumpFormat.JSON);
             List<String> tree = scopesIn(file, "handle", "fetchOrder");
             tree.forEach(System.out::println);
-            System.out.printf("forks held %d ms: jcmd %d Thread.dump_to_file -format=json"
-                    + " /tmp/t.json%n", holdMillis, ProcessHandle.current().pid());
+            System.out.printf("forks held %d ms; meanwhile, from another terminal:%n"
+                    + "jcmd %d Thread.dump_to_file -format=json -overwrite /tmp/t.json%n",
+                    holdMillis, ProcessHandle.current().pid());
             Thread.sleep(holdMillis);  // time for `jcmd` from another terminal
             dumped.countDown();
             scope.join();
@@ -319,11 +323,10 @@ class TaskTree {
 // %% [markdown]
 // ## Pitfalls
 //
-// - **`join` before the block ends**: `close()` after a `fork` with no `join()` cancels
-//   the scope and throws `IllegalStateException`.
+// - **`join` in the block**: or `close()` cancels, throws `IllegalStateException`.
 // - **Only the owner** (the thread that opened the scope) may `fork`, `join`, `close`.
 // - **Subtasks must answer interrupts**: one that ignores them holds `close()` until it
-//   ends by itself. The owner may call `Subtask.get()` only after `join`, on a success.
+//   ends. Call `Subtask.get()` only after `join`, on a success.
 //
 // ## From Python
 //
@@ -332,29 +335,27 @@ class TaskTree {
 // | `async with asyncio.TaskGroup() as tg:` | `try (var scope = StructuredTaskScope.open())` |
 // | `tg.create_task(coro)` | `scope.fork(callable)`, a `Subtask` |
 // | leaving the `async with` block waits | `scope.join()`, then `close()` waits |
-// | one task fails: the others are cancelled | the scope interrupts the other forks |
-// | `ExceptionGroup` of the failures | `FailedException` with the first failure |
+// | one task fails: `CancelledError` into the others | the scope interrupts the other forks |
+// | `ExceptionGroup` of the failures | `FailedException` (JDK 27: `ExecutionException`), the first failure |
 // | `async with asyncio.timeout(10):` | `open(joiner, cfg -> cfg.withTimeout(duration))` |
-//
-// A `TaskGroup` cancels a coroutine by throwing `CancelledError` into it; a scope interrupts.
 //
 // ## Try it
 //
-// - In `ScopedFanOut.handle`, use `open(Joiner.awaitAll())`: nothing interrupts
-//   `fetchOrder`, `join` waits over ten seconds for it to give up, then `user.get()`
-//   throws `IllegalStateException`, since `findUser` failed.
-// - Run `jbang structured_concurrency dump --speed 0.1` and, within five seconds, run the
-//   `jcmd` line it prints in another terminal: `/tmp/t.json` shows `handle` and
-//   `fetchOrder`, each with its forks and the stack of each thread.
+// - In `ScopedFanOut.handle`, use `open(Joiner.awaitAll())` and run `cancel`: nobody
+//   interrupts `fetchOrder`; some twelve seconds later `user.get()` throws
+//   `IllegalStateException` (`findUser` failed), and a stack trace ends the section.
+// - Run `jbang structured_concurrency dump --speed 0.1` and, within five seconds, the
+//   printed `jcmd` line in another terminal: `/tmp/t.json` shows `handle` and
+//   `fetchOrder` with their forks and each thread's stack.
 //
 // ## Summary
 //
 // A `StructuredTaskScope` ties its subtasks to a block: when one fails the others are
 // interrupted, and none outlives the block.
 //
-// An executor has no such tie: a caller that gives up leaves its other tasks running.
-// A Joiner picks the policy, `withTimeout` bounds the wait, and a JSON thread dump shows
-// the tree of scopes. The API is a preview in JDK 25 and changes in JDK 26 and 27.
+// An executor has no such tie: a caller that gives up leaves its other tasks running. A
+// Joiner picks the policy, `withTimeout` bounds the wait, a JSON thread dump shows the
+// tree. The API is a preview; JEP 543 proposes its final form for JDK 28.
 
 // %% [main]
 class structured_concurrency {  // the entry point, script only: `jbang <slug> --help`

@@ -2,18 +2,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
-import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.StructuredTaskScope;
 import java.util.concurrent.StructuredTaskScope.FailedException;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import support.Scripts;
@@ -21,17 +24,6 @@ import support.Threads;
 
 /** What the `structured_concurrency` lesson claims, proven. */
 class StructuredConcurrencyTest {
-
-    /**
-     * A scope's timeout is a task scheduled on the common pool, whose timer thread
-     * (ForkJoinPool.commonPool-delayScheduler) starts on first use and lives as long as
-     * the JVM. Starting it here, before any test, keeps support.NoLeakedThreads from
-     * counting it as a thread the timeout test left behind.
-     */
-    @BeforeAll
-    static void startTheCommonPoolsTimer() throws Exception {
-        ForkJoinPool.commonPool().schedule(() -> { }, 0, TimeUnit.MILLISECONDS).get();
-    }
 
     /** A `Fetch` that remembers the thread that ran `fetchOrder`. */
     static class RecordingFetch extends Fetch {
@@ -71,9 +63,105 @@ class StructuredConcurrencyTest {
         assertTrue(LeakyFanOut.demo(0));
     }
 
+    /**
+     * A seam: a `fetchOrder` that, once interrupted, ends only when the test opens
+     * `mayEnd`. So it is still running when `join` returns, and only `close()` can wait
+     * for it.
+     */
+    static class SlowToStopFetch extends Fetch {
+        final CountDownLatch interrupted = new CountDownLatch(1);
+        final CountDownLatch mayEnd = new CountDownLatch(1);
+
+        SlowToStopFetch() { super(0); }
+
+        @Override
+        String fetchOrder() throws InterruptedException {
+            try {
+                orderStarted.countDown();
+                if (!release.await(Threads.LONG.toMillis(), TimeUnit.MILLISECONDS)) {
+                    throw new IllegalStateException("never interrupted");
+                }
+                return "order 42";
+            } catch (InterruptedException e) {
+                orderInterrupted = true;
+                interrupted.countDown();
+                Threads.await(mayEnd);  // still running after the interrupt, on purpose
+                throw e;
+            } finally {
+                orderEnded.countDown();
+            }
+        }
+
+        /** Opens `mayEnd` once `owner` is inside the scope's close(); keeps a failure. */
+        Thread releaseWhenInClose(Thread owner, AtomicReference<Throwable> failure) {
+            return Thread.ofPlatform().name("releaser").start(() -> {
+                try {
+                    Threads.await(interrupted);
+                    awaitInClose(owner);
+                } catch (Throwable t) {
+                    failure.set(t);
+                } finally {
+                    mayEnd.countDown();
+                }
+            });
+        }
+    }
+
+    /** Polls (no sleep) until `owner`'s stack shows it inside StructuredTaskScope close. */
+    static void awaitInClose(Thread owner) throws TimeoutException {
+        long deadline = System.nanoTime() + Threads.LONG.toNanos();
+        while (Arrays.stream(owner.getStackTrace()).noneMatch(f -> f.getMethodName()
+                .equals("close") && f.getClassName().contains("StructuredTaskScope"))) {
+            if (System.nanoTime() > deadline) {
+                throw new TimeoutException("the owner never entered the scope's close()");
+            }
+            Thread.yield();
+        }
+    }
+
     @Test
     @Timeout(30)
-    void scopeInterruptsTheSiblingAndCloseWaitsForItsThread() throws Exception {
+    void joinReturnsOnceCancelledWhileTheInterruptedForkStillRuns() throws Exception {
+        var fetch = new SlowToStopFetch();
+        var failure = new AtomicReference<Throwable>();
+        Thread releaser = fetch.releaseWhenInClose(Thread.currentThread(), failure);
+        try {
+            try (var scope = StructuredTaskScope.open()) {
+                scope.fork(fetch::findUser);
+                scope.fork(fetch::fetchOrder);
+                assertThrows(FailedException.class, scope::join);
+                // the interrupt is sent before join wakes up, but may not be seen yet
+                assertTrue(fetch.orderRunning(), "join did not wait for fetchOrder to end");
+            }  // close(): the releaser sees us here and lets fetchOrder end
+            assertFalse(fetch.orderRunning(), "close() waited for fetchOrder to end");
+            assertTrue(fetch.orderInterrupted, "the scope interrupted fetchOrder");
+        } finally {
+            fetch.mayEnd.countDown();
+            Threads.joinAll(List.of(releaser));
+        }
+        assertNull(failure.get(), () -> "releaser: " + failure.get());
+    }
+
+    @Test
+    @Timeout(30)
+    void handleReturnsOnlyAfterCloseWaitedForTheInterruptedFork() throws Exception {
+        var fetch = new SlowToStopFetch();
+        var failure = new AtomicReference<Throwable>();
+        Thread releaser = fetch.releaseWhenInClose(Thread.currentThread(), failure);
+        try {
+            assertThrows(FailedException.class, () -> ScopedFanOut.handle(fetch));
+            assertFalse(fetch.orderRunning(), "handle's close() waited for fetchOrder");
+            assertTrue(fetch.orderInterrupted);
+        } finally {
+            fetch.mayEnd.countDown();
+            Threads.joinAll(List.of(releaser));
+        }
+        assertNull(failure.get(), () -> "releaser: " + failure.get());
+    }
+
+    @Test
+    @Timeout(30)
+    void scopeInterruptsTheSiblingAndFailsWithTheFirstFailure() throws Exception {
         var fetch = new RecordingFetch();
         var failure = assertThrows(FailedException.class, () -> ScopedFanOut.handle(fetch));
         assertInstanceOf(IllegalStateException.class, failure.getCause());
