@@ -27,11 +27,10 @@ import static java.util.concurrent.TimeUnit.MILLISECONDS;
 // %% [markdown]
 // ## A task that swallows its cancellation
 //
-// Lesson `threads` shows what `t.interrupt()` does. A task in a pool has no thread of
-// ours to interrupt: its `Future` does it. `FutureTask`'s `cancel(true)`, on a task not
-// yet completed, marks the future cancelled, interrupts the thread running the task, and
-// wakes every caller of `get()` (`CancellationException`). A queued task never runs; a
-// running one is only asked.
+// A task in a pool has no thread of ours to interrupt: its `Future` does it.
+// `FutureTask`'s `cancel(true)`, on a task not yet completed, marks the future cancelled,
+// interrupts the thread running the task, and wakes every caller of `get()`
+// (`CancellationException`). A queued task never runs; a running one is only asked.
 //
 // `SwallowingTask` runs one *step* per loop iteration (`Step` is one unit of work,
 // passed in so the tests can control it) until its own off switch, `running`, is
@@ -121,11 +120,10 @@ class Cancel {
 // ## The fix: keep the request, and act on it
 //
 // Lesson `executor_lifecycle` (section `stop`) sets the fix beside the bug, under
-// `shutdownNow()`: catch `InterruptedException`, set the flag again, and leave (or let a
-// `Callable` throw it). `CancellableTask` sets it again and loops while it is clear, so
-// an interrupt between steps ends it too. A `ThreadPoolExecutor` worker clears the flag
-// before its next task unless the pool is stopping (JDK source, `runWorker`). The same
-// demo: this time the task ends in step 3, on every run, and `close()` returns.
+// `shutdownNow()`: set the flag again and leave (or let a `Callable` throw it).
+// `CancellableTask` sets it again and loops while it is clear, so an interrupt between
+// steps ends it too. A `ThreadPoolExecutor` worker clears the flag before its next task
+// unless the pool is stopping (JDK source, `runWorker`). The same demo: it ends in step 3.
 //
 // @diagram cancellation-handshake
 
@@ -239,19 +237,19 @@ class Timeouts {
 // `threads`, `deadlock`), and a platform thread's read from a plain `Socket`. Below,
 // thread `reader` reads a byte from a loopback connection whose other end, `peer`, never
 // writes: a plain `Socket` on a platform thread, then on a virtual thread, then a
-// `Socket` made by a `SocketChannel`. `main` cancels once `reader` is about to read (an
-// interrupt just before the read does the same: JDK source, `NioSocketImpl`) and waits
-// `grace` ms. `setSoTimeout(limit)` bounds each read; `close()` ends one still waiting.
+// `Socket` made by a `SocketChannel`. `main` cancels once `reader` is in the read (or,
+// on a platform thread, about to read: the same, says `NioSocketImpl`), waits `grace`
+// ms, and closes a socket still read. `setSoTimeout(limit)` bounds every read.
 //
 // @diagram cancellation-socket
 
 // %%
 class StuckRead {
     /** Reads a byte from `socket`; puts in `said` how the read ended. */
-    static void read(Socket socket, CountDownLatch reading, BlockingQueue<String> said) {
+    static void read(Socket socket, Queue<Thread> reading, Queue<String> said) {
         try {
             InputStream in = socket.getInputStream();
-            reading.countDown();
+            reading.add(Thread.currentThread());
             said.add("read() returns " + in.read());  // peer never writes: it waits
         } catch (IOException e) {
             String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
@@ -267,7 +265,7 @@ class StuckRead {
         long grace = Math.max(pause, 500);  // ample for a read that the interrupt ends
         var loopback = InetAddress.getLoopbackAddress();
         var said = new LinkedBlockingQueue<String>();
-        var reading = new CountDownLatch(1);
+        var reading = new LinkedBlockingQueue<Thread>();
         try (var server = new ServerSocket(0, 1, loopback);
                 var pool = Executors.newThreadPerTaskExecutor(threads);
                 Socket socket = channel
@@ -276,7 +274,10 @@ class StuckRead {
                 Socket peer = server.accept()) {  // connected; peer never writes
             socket.setSoTimeout((int) limit);  // the bound: no read waits longer
             Future<?> future = pool.submit(() -> read(socket, reading, said));
-            Cancel.await(reading, limit);
+            Thread reader = Objects.requireNonNull(reading.poll(limit, MILLISECONDS));
+            while (reader.isVirtual() && reader.getState() == Thread.State.RUNNABLE) {
+                Thread.sleep(1);  // until it parks in the read (or the read has ended)
+            }
             System.out.println("reader, " + how + ": cancel(true) returns "
                     + future.cancel(true));
             String end = said.poll(grace, MILLISECONDS);
@@ -303,10 +304,9 @@ class StuckRead {
 // var ends = StuckRead.demo(1);
 
 // %% [markdown]
-// The platform thread's plain read waits on after the cancel: only `close()` (or the
-// timeout) ends it, as `Socket closed`. On a virtual thread the interrupt wakes the read
-// and closes the socket; through a `SocketChannel` it closes the channel. Every read ends
-// with its flag still set, and every connection is gone: none can be resumed.
+// The platform thread's plain read waits on after the cancel until `close()` (or the
+// timeout) ends it. On a virtual thread the interrupt closes the socket; through a
+// `SocketChannel`, the channel. Every read ends with its flag set, its connection gone.
 //
 // | this wait ignores an interrupt | what ends or bounds it |
 // |---|---|

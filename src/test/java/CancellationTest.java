@@ -251,15 +251,16 @@ class CancellationTest {
     void aVirtualThreadsSocketReadEndsByTheInterruptAlone() throws Exception {
         var loopback = java.net.InetAddress.getLoopbackAddress();
         var ended = new java.util.concurrent.LinkedBlockingQueue<String>();
-        var reading = new CountDownLatch(1);
+        var reading = new java.util.concurrent.LinkedBlockingQueue<Thread>();
         try (var server = new java.net.ServerSocket(0, 1, loopback);
                 var socket = new java.net.Socket(loopback, server.getLocalPort());
                 var peer = server.accept()) {
             Thread reader = Thread.ofVirtual().start(
                     () -> StuckRead.read(socket, reading, ended));
-            Threads.await(reading);
+            assertEquals(reader, reading.take());
+            Threads.awaitState(reader, Thread.State.WAITING);  // parked in the read
             reader.interrupt();
-            Threads.joinAll(List.of(reader));  // the socket is still open: ours is not closed
+            Threads.joinAll(List.of(reader));  // we closed nothing: the interrupt ended it
             assertEquals("SocketException (Closed by interrupt), flag set: true", ended.take());
             assertTrue(socket.isClosed(), "the interrupt closed it");
         }
