@@ -6,35 +6,35 @@
 //
 // `future.cancel(true)` returns `true`, the future says `CANCELLED`, and the task may
 // still run for ever: Java cannot stop a thread, only ask it to stop, by interrupting it.
-// A task that swallows the request keeps its pool alive; one that honours it stops.
+// A task that swallows the request runs on; so does one stuck in a read that ignores it.
 //
 // **You will learn**
 // - what `Future.cancel(true)` does to a running task, and what it cannot do
-// - to write a task that stops within one loop iteration: restore the flag, or leave
+// - that a future says `CANCELLED` and `isDone()` while its task may still run
 // - that `get(timeout)` gives up waiting but cancels nothing, while `invokeAny` cancels
-// - which waits no interrupt ends (`synchronized`, `Lock.lock()`, a blocking socket
-//   read), and the alternatives that answer it
+// - which socket reads an interrupt ends, and how to bound and end one that it does not
 
 // %%
+import java.io.*;
+import java.net.*;
+import java.nio.channels.*;
 import java.util.*;
 import java.util.concurrent.*;
 import java.util.concurrent.atomic.*;
-import java.util.concurrent.locks.*;
 import java.util.stream.*;
 import static java.util.concurrent.TimeUnit.MILLISECONDS;
 
 // %% [markdown]
 // ## A task that swallows its cancellation
 //
-// Lesson `threads` shows what `t.interrupt()` does and which waits answer it. A task in
-// a pool has no thread of ours to interrupt: its `Future` does it. `FutureTask`'s
-// `cancel(true)`, on a task not yet completed, marks the future cancelled, interrupts
-// the thread running the task, and wakes every caller of `get()`, which throws
-// `CancellationException`. A queued task never runs; a running one is only asked.
+// A task in a pool has no thread of ours to interrupt: its `Future` does it.
+// `FutureTask`'s `cancel(true)`, on a task not yet completed, marks the future cancelled,
+// interrupts the thread running the task, and wakes every caller of `get()`
+// (`CancellationException`). A queued task never runs; a running one is only asked.
 //
-// Both tasks below run one *step* of work per loop iteration (`Step` is a seam: the
-// tests hold a task in a step). `SwallowingTask` has its own off switch, `running`, and
-// swallows a step's `InterruptedException`, whose throwing cleared the flag: it is lost.
+// `SwallowingTask` runs one *step* per loop iteration (`Step` is one unit of work,
+// passed in so the tests can control it) until its own off switch, `running`, is
+// cleared. It swallows a step's `InterruptedException`, whose throwing cleared the flag.
 
 // %%
 interface Step { void run(int step) throws InterruptedException; }  // one step of work
@@ -58,11 +58,10 @@ class SwallowingTask implements Runnable {
 
 // %% [markdown]
 // `main` submits it to a pool of one thread, `worker`, waits (latch `inStep3`) until it
-// is in step 3, a slow one (ten seconds, unless interrupted; the others take 200 ms
-// divided by `--speed`), and cancels it. The future is `CANCELLED` at once, yet `worker`
-// begins steps 4 and 5 (latch `begun`), and `awaitTermination` returns `false`: it
-// reports, it does not act. `close()` would wait for ever, so a `finally` ends the task
-// for sure with its own switch, `running = false`, seen at the next loop check.
+// is in step 3, a slow one (ten seconds or more, unless interrupted; the others take
+// 200 ms divided by `--speed`), and cancels it. The future is `CANCELLED` and done at
+// once, yet `worker` begins steps 4 and 5 (latch `begun`). `close()` would wait for
+// ever, so a `finally` ends the task with its own switch, `running = false`.
 //
 // @diagram cancellation-swallowed
 
@@ -79,15 +78,14 @@ class Cancel {
         };
     }
 
-    /** Cancels a SwallowingTask; returns what awaitTermination(pause) said. */
-    static boolean swallowed(double speed) throws Exception {
+    /** Cancels a SwallowingTask in its slow step 3, and watches it run on. */
+    static void swallowed(double speed) throws Exception {
         long pause = Math.round(200 / speed), limit = 10_000 + 10 * pause;
         CountDownLatch inStep3 = new CountDownLatch(1), begun = new CountDownLatch(5);
         var task = new SwallowingTask(steps(pause, limit, inStep3, begun));
         try (var pool = Executors.newSingleThreadExecutor(WORKER)) {
-            boolean ended;
+            Future<?> future = pool.submit(task);
             try {
-                Future<?> future = pool.submit(task);
                 await(inStep3, limit);
                 System.out.println("SwallowingTask, in slow step 3: cancel(true) returns "
                         + future.cancel(true));
@@ -95,17 +93,11 @@ class Cancel {
                         future.isDone());
                 await(begun, limit);
                 System.out.println("yet worker has begun step 4, then step 5");
-                pool.shutdown();
-                ended = pool.awaitTermination(pause, MILLISECONDS);
-                System.out.printf("shutdown(); awaitTermination(%d ms) returns %s%n",
-                        pause, ended);
             } finally {
                 task.running = false;  // the last resort: it stops after this step
             }
-            System.out.println("task.running = false; awaitTermination returns "
-                    + pool.awaitTermination(limit, MILLISECONDS));
-            return ended;
-        }
+        }  // close(): shutdown(), then wait until the task has ended
+        System.out.println("task.running = false; close() returns");
     }
 
     /** Waits for a step that must happen; gives up (an error) after `limitMillis`. */
@@ -122,19 +114,16 @@ class Cancel {
 }
 
 // %% [run]
-// boolean ended = Cancel.swallowed(1);
+// Cancel.swallowed(1);
 
 // %% [markdown]
 // ## The fix: keep the request, and act on it
 //
-// `CancellableTask` differs in two lines: its catch block sets the flag again, and its
-// loop runs while the flag is clear. An interrupt that lands in a step ends the step and
-// then the loop; one that lands between steps is seen by the loop check, or makes the
-// next `sleep` throw at once. Leaving from the catch block (`return`) works too, and a
-// `Callable` can let `InterruptedException` propagate. Restoring the flag is safe in a
-// pool: a `ThreadPoolExecutor` worker clears it before its next task, unless the pool is
-// stopping (JDK source, `runWorker`). The same demo counts the steps begun after the
-// cancel: 0 on every run, as the task stops in the step it was in.
+// Lesson `executor_lifecycle` (section `stop`) sets the fix beside the bug, under
+// `shutdownNow()`: set the flag again and leave (or let a `Callable` throw it).
+// `CancellableTask` sets it again and loops while it is clear, so an interrupt between
+// steps ends it too. A `ThreadPoolExecutor` worker clears the flag before its next task
+// unless the pool is stopping (JDK source, `runWorker`). The same demo: it ends in step 3.
 //
 // @diagram cancellation-handshake
 
@@ -163,16 +152,16 @@ class CancellableTask implements Runnable {
         var task = new CancellableTask(Cancel.steps(pause, limit, inStep3, begun));
         try (var pool = Executors.newSingleThreadExecutor(Cancel.WORKER)) {
             Future<?> future = pool.submit(task);
-            Cancel.await(inStep3, limit);
-            System.out.println("CancellableTask, in slow step 3: cancel(true) returns "
-                    + future.cancel(true));
-            pool.shutdown();
-            System.out.println("shutdown(); awaitTermination returns "
-                    + pool.awaitTermination(limit, MILLISECONDS));
-            int after = task.steps.get() - 3;
-            System.out.println("steps begun after the cancel: " + after);
-            return after;
-        }
+            try {
+                Cancel.await(inStep3, limit);
+                System.out.print("CancellableTask, in slow step 3: ");
+            } finally {  // also the last resort, should step 3 never come
+                System.out.println("cancel(true) returns " + future.cancel(true));
+            }
+        }  // close(): shutdown(), then wait until the task has ended
+        int after = task.steps.get() - 3;
+        System.out.println("close() returns; steps begun after the cancel: " + after);
+        return after;
     }
 }
 
@@ -182,12 +171,12 @@ class CancellableTask implements Runnable {
 // %% [markdown]
 // ## Timeouts: giving up waiting is not cancelling
 //
-// A timeout bounds how long *you* wait, not the task. `future.get(t, unit)` throws
-// `TimeoutException` and leaves the task `RUNNING`: cancel it yourself, in a `finally`.
-// `invokeAny(tasks, t, unit)` returns the first result to succeed and cancels, with
-// interrupts, every other task (all of them if time runs out); `invokeAll(tasks, t,
-// unit)` cancels those not done in time. Below, a `Slow` task sleeps ten seconds unless
-// interrupted; `fast` answers once `slow2` has started, so both run on every run.
+// A timeout bounds how long *you* wait. `future.get(t, unit)` throws `TimeoutException`
+// and leaves the task `RUNNING`: cancel it yourself, in a `finally`. `invokeAny(tasks,
+// t, unit)` returns the first result to succeed and cancels the other tasks (all if time
+// runs out); `invokeAll(tasks, t, unit)` runs them all, returns their futures, and
+// cancels those not done in time. The JDK's pools cancel with `cancel(true)`. A `Slow`
+// task sleeps ten seconds or more unless interrupted; `fast` answers once `slow2` runs.
 
 // %%
 class Timeouts {
@@ -242,77 +231,87 @@ class Timeouts {
 // String first = Timeouts.demo(1);
 
 // %% [markdown]
-// ## What an interrupt cannot stop
+// ## A read that an interrupt cannot end
 //
-// A thread waiting to enter `synchronized`, or in `Lock.lock()`, ignores an interrupt:
-// it waits for the lock, and returns with its flag set; so does a platform thread in a
-// `Socket` read with no timeout. Below, `main` holds a `ReentrantLock`, a thread per
-// method tries to take it, and `main` interrupts the first two once parked (`WAITING`).
-// `lock()` still waits `pause` ms later, and gets the lock only when `main` lets go;
-// `lockInterruptibly()` throws at once; `tryLock(pause ms)` gives up by itself.
+// Some waits ignore an interrupt: entering `synchronized`, `Lock.lock()` (lessons
+// `threads`, `deadlock`), and a platform thread's read from a plain `Socket`. Below,
+// thread `reader` reads a byte from a loopback connection whose other end, `peer`, never
+// writes: a plain `Socket` on a platform thread, then on a virtual thread, then a
+// `Socket` made by a `SocketChannel`. `main` cancels once `reader` is in the read (or,
+// on a platform thread, about to read: the same, says `NioSocketImpl`), waits `grace`
+// ms, and closes a socket still read. `setSoTimeout(limit)` bounds every read.
+//
+// @diagram cancellation-socket
 
 // %%
-class Uninterruptible {
-    static String take(Lock lock, String how, long pause) {
+class StuckRead {
+    /** Reads a byte from `socket`; puts in `said` how the read ended. */
+    static void read(Socket socket, Queue<Thread> reading, Queue<String> said) {
         try {
-            boolean got = switch (how) {
-                case "lock()" -> { lock.lock(); yield true; }
-                case "lockInterruptibly()" -> { lock.lockInterruptibly(); yield true; }
-                default -> lock.tryLock(pause, MILLISECONDS);
-            };
-            if (!got) return "gave up after " + pause + " ms";
-            lock.unlock();
-            return "got the lock, flag set: " + Thread.currentThread().isInterrupted();
-        } catch (InterruptedException e) {
-            return "threw InterruptedException at once";
+            InputStream in = socket.getInputStream();
+            reading.add(Thread.currentThread());
+            said.add("read() returns " + in.read());  // peer never writes: it waits
+        } catch (IOException e) {
+            String why = e.getMessage() == null ? "" : " (" + e.getMessage() + ")";
+            said.add(e.getClass().getSimpleName() + why + ", flag set: "
+                    + Thread.currentThread().isInterrupted());
         }
     }
 
-    static void untilParked(Thread t, long limit) throws InterruptedException {
-        long end = System.nanoTime() + MILLISECONDS.toNanos(limit);
-        while (t.getState() != Thread.State.WAITING) {  // polling, for a demo
-            if (System.nanoTime() > end) throw new IllegalStateException(t + " runs");
-            Thread.sleep(1);
-        }
-    }
-
-    static Map<String, String> demo(double speed) throws InterruptedException {
+    /** Cancels `reader` in its read; returns how the read ended. */
+    static String cancel(String how, ThreadFactory threads, boolean channel, double speed)
+            throws Exception {
         long pause = Math.round(200 / speed), limit = 10_000 + 10 * pause;
-        var lock = new ReentrantLock();
-        var said = new ConcurrentHashMap<String, String>();
-        var threads = new ArrayList<Thread>();
-        lock.lock();  // main holds the lock, as a stuck owner would
-        try {
-            for (String how : List.of("lock()", "lockInterruptibly()", "tryLock")) {
-                Thread t = Thread.ofPlatform().name(how)
-                        .start(() -> said.put(how, take(lock, how, pause)));
-                threads.add(t);
-                if (!how.equals("tryLock")) {
-                    untilParked(t, limit);
-                    t.interrupt();
-                }
-                t.join(how.equals("lock()") ? pause : limit);
-                System.out.printf("%-20s %s%n", how + ":", said.getOrDefault(how,
-                        "interrupted, and still waiting " + pause + " ms later"));
+        long grace = Math.max(pause, 500);  // ample for a read that the interrupt ends
+        var loopback = InetAddress.getLoopbackAddress();
+        var said = new LinkedBlockingQueue<String>();
+        var reading = new LinkedBlockingQueue<Thread>();
+        try (var server = new ServerSocket(0, 1, loopback);
+                var pool = Executors.newThreadPerTaskExecutor(threads);
+                Socket socket = channel
+                        ? SocketChannel.open(server.getLocalSocketAddress()).socket()
+                        : new Socket(loopback, server.getLocalPort());
+                Socket peer = server.accept()) {  // connected; peer never writes
+            socket.setSoTimeout((int) limit);  // the bound: no read waits longer
+            Future<?> future = pool.submit(() -> read(socket, reading, said));
+            Thread reader = Objects.requireNonNull(reading.poll(limit, MILLISECONDS));
+            while (reader.isVirtual() && reader.getState() == Thread.State.RUNNABLE) {
+                Thread.sleep(1);  // until it parks in the read (or the read has ended)
             }
-        } finally {
-            lock.unlock();
-            for (Thread t : threads) t.join(limit);
-        }
-        System.out.printf("%-20s %s%n", "lock(), at last:", said.get("lock()"));
-        return said;
+            System.out.println("reader, " + how + ": cancel(true) returns "
+                    + future.cancel(true));
+            String end = said.poll(grace, MILLISECONDS);
+            if (end == null) {
+                System.out.printf("  %d ms later still reading; close()%n", grace);
+                socket.close();  // ends the read for sure
+                end = said.poll(limit, MILLISECONDS);
+            }
+            System.out.println("  " + end);
+            return end;
+        }  // closes peer, socket, then pool (the task has ended), then server
+    }
+
+    static List<String> demo(double speed) throws Exception {
+        var platform = Thread.ofPlatform().name("reader").factory();
+        var virtual = Thread.ofVirtual().name("reader").factory();
+        return List.of(cancel("platform thread, plain Socket", platform, false, speed),
+                cancel("virtual thread, plain Socket", virtual, false, speed),
+                cancel("platform thread, SocketChannel", platform, true, speed));
     }
 }
 
 // %% [run]
-// var said = Uninterruptible.demo(1);
+// var ends = StuckRead.demo(1);
 
 // %% [markdown]
-// | this wait ignores an interrupt | the alternative that answers it |
+// The platform thread's plain read waits on after the cancel until `close()` (or the
+// timeout) ends it. On a virtual thread the interrupt closes the socket; through a
+// `SocketChannel`, the channel. Every read ends with its flag set, its connection gone.
+//
+// | this wait ignores an interrupt | what ends or bounds it |
 // |---|---|
-// | entering `synchronized` | a `ReentrantLock`: `lockInterruptibly()`, `tryLock(t, unit)` |
-// | `Lock.lock()` | `lockInterruptibly()`, `tryLock(t, unit)` |
-// | a platform thread's `Socket` read | `setSoTimeout(ms)`; `close()` from another thread (the read throws `SocketException`); a `SocketChannel`, or a virtual thread: an interrupt closes the socket |
+// | entering `synchronized`; `Lock.lock()` | a `Lock`'s `lockInterruptibly()`, `tryLock(t, unit)` |
+// | a platform thread's read on a plain `Socket` | `setSoTimeout(ms)`, then check the flag after each `SocketTimeoutException`; `close()` from another thread; a virtual thread or a `SocketChannel`: an interrupt closes the socket |
 //
 // ## Pitfalls
 //
@@ -322,7 +321,8 @@ class Uninterruptible {
 //   `Thread.currentThread().interrupt()`. A `catch (Exception e)` catches it too.
 // - **`cancel(false)` interrupts nothing**, nor does `CompletableFuture.cancel(true)`:
 //   its argument "has no effect" (lesson `completable_future`).
-// - **A whole pool**: `shutdownNow()` interrupts every task (lesson `executor_lifecycle`).
+// - **A whole pool**: `shutdownNow()` interrupts the running tasks and hands back the
+//   queued ones (lesson `executor_lifecycle`).
 //
 // ## From Python
 //
@@ -339,21 +339,23 @@ class Uninterruptible {
 //
 // ## Try it
 //
-// - Run `jbang cancellation locks --speed 0.25`: `lock()` still waits 800 ms after its
-//   interrupt and `tryLock` gives up after 800 ms; `lockInterruptibly()` answers at once.
+// - In `SwallowingTask`, restore the flag in the catch but keep `while (running)`: the
+//   output does not change; a restored flag that nothing checks stops nothing.
 // - In `Timeouts.demo`, make it `invokeAny(List.of(slow2), pause, MILLISECONDS)`: it
-//   throws `TimeoutException` after `pause` ms, having cancelled `slow2`, so the pool
-//   closes at once.
+//   throws `TimeoutException` after `pause` ms, having cancelled `slow2`; the pool closes
+//   at once, and you see the exception's stack trace and exit status 1.
+// - In `StuckRead.cancel`, delete `socket.close();`: the platform thread's read ends at
+//   its timeout, `limit` ms after it began: `SocketTimeoutException`, flag still set.
 //
 // ## Summary
 //
 // Cancelling a running task only interrupts its thread, so a task must restore the flag
-// or stop when it catches `InterruptedException`, or nothing can end it.
+// or stop when it catches `InterruptedException`, or neither `cancel(true)` nor
+// `shutdownNow()` can end it.
 //
-// `cancel(true)` marks the future and interrupts; `get(timeout)` stops waiting, cancels
-// nothing; `invokeAny` and `invokeAll` with a timeout cancel what they leave behind.
-// Where a wait ignores interrupts (`synchronized`, `lock()`, a socket read), bound it:
-// `lockInterruptibly()`, `tryLock` with a timeout, a socket timeout, or `close()`.
+// `get(timeout)` cancels nothing; `invokeAny` and `invokeAll` with a timeout do. A
+// platform thread's plain `Socket` read ignores an interrupt: bound it (`setSoTimeout`),
+// end it (`close()`), or read on a virtual thread or through a `SocketChannel`.
 
 // %% [main]
 class cancellation {  // the entry point, script only: `jbang cancellation --help`
@@ -362,8 +364,8 @@ class cancellation {  // the entry point, script only: `jbang cancellation --hel
                     speed -> { Cancel.swallowed(speed); CancellableTask.demo(speed); }),
             new Section("timeouts", "get(timeout) cancels nothing; invokeAny does",
                     Timeouts::demo),
-            new Section("locks", "an interrupt ends lockInterruptibly(), not lock()",
-                    Uninterruptible::demo)};
+            new Section("socket", "cancel a Socket read: platform, virtual, channel",
+                    StuckRead::demo)};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }
     interface Demo { void run(double speed) throws Exception; }
