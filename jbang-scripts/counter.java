@@ -314,16 +314,16 @@ class Fixes {
 // | several fields that must change together | `synchronized` |
 // | the same, with `tryLock`, timeouts or conditions | `ReentrantLock` |
 //
-// What each costs under contention is measured with JMH in `profiling`.
+// What each costs under contention is measured with JMH in `benchmarking`.
 //
 // ## Pitfalls
 //
 // - **Guard the reads too.** An unsynchronised `get()` may return a stale value: with
 //   no happens-before edge to the last write, nothing obliges the reader to see it.
-// - **One lock per piece of state.** Methods that lock different objects do not exclude
-//   each other.
+// - **One lock per piece of state.** Methods locking different objects exclude nothing.
 // - **A passing race test proves nothing.** Force the interleaving, as the replay does,
-//   or use a tool built for races: Lincheck (in this lesson's tests) or jcstress.
+//   or use a tool built for races (lessons `testing_concurrency`, `jcstress`): jcstress
+//   saw `x++` lose increments on a plain and a `volatile` field, never on an atomic.
 //
 // ## From Python
 //

@@ -154,8 +154,8 @@ class LostUpdate {  // each nested @JCStressTest class is one test
 // %% [markdown]
 // Each table lists an outcome, how many samples showed it, its share, and its grade.
 // `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). Plain and
-// volatile `x++` lost increments in every run we measured, from under 0.1% to about 8%
-// of the samples (the share varies from run to run); the `AtomicInteger` never did.
+// volatile `x++` lost increments in every run we measured, a share of the samples that
+// varies widely from run to run; the `AtomicInteger` never did.
 //
 // ## Message passing
 //
@@ -235,9 +235,9 @@ class Publication {
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// The plain message passing showed `1, 0` rarely: in 5 of the 11 runs we made (with 1
-// to 8 forks per test; 4 samples in the run shown), 1 to 19 samples among millions. The
-// volatile one never did. No partly built `Pair` showed here at all: in none of those
+// The plain message passing showed `1, 0` in some runs and not in others (in 6 of the
+// 12 runs we made, with 1 to 8 forks per test), from one sample to a few thousand among
+// millions. The volatile one never did. No partly built `Pair` showed here at all: in none of those
 // runs, tens of millions of samples. On x86 only the JIT could make one, by moving the
 // store of `p` above the constructor's writes, and here it did not.
 //
@@ -277,7 +277,7 @@ class StopFlag {
 // %% [markdown]
 // `Mode.Termination` counts trials, not millions of samples: each `STALE` trial costs
 // jcstress a wait before it gives up. The plain flag went `STALE` in every run we made
-// (10 of 10), in a few of its trials: once C2 compiles the spin loop, it may read
+// (11 of 11), in a few of its trials: once C2 compiles the spin loop, it may read
 // `stop` once, before the loop. The volatile one always terminated.
 //
 // ## What "not observed" means

@@ -225,9 +225,9 @@ class SingletonReplay {
 //
 // On x86 the failure is practically never *observed*: the processor keeps stores in
 // order and loads in order, so only the JIT could show it. That proves nothing: the code
-// is wrong by the JLS. This lesson never runs it; jcstress on a weakly ordered processor
-// catches it. (All-`final` fields would survive, JLS 17.5, with the single read into
-// `result`, as here; real state rarely is all final.)
+// is wrong by the JLS. The `jcstress` lesson races such a publication on x86 and saw no
+// half-built object: not observed is not forbidden. (All-`final` fields would survive,
+// JLS 17.5, with the single read into `result`, as here; real state rarely is all final.)
 //
 // @diagram singleton-unsafe-publication
 

@@ -342,19 +342,20 @@ class HandOffs {
 //
 // - Run `JAVA_TOOL_OPTIONS=-Xint jbang visibility stale` (slower: every JVM runs
 //   interpreted): the child inherits it, says `JIT compiler: none`; its spinner stops.
-// - Run it with `JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1` (C1 only): the child says
-//   `no C2`, and still runs (C1 hoists too); with `TieredStopAtLevel=3` it stops.
+// - With `JAVA_TOOL_OPTIONS=-XX:TieredStopAtLevel=1` (C1 only) the child says `no C2`,
+//   and still runs (C1 hoists too); with `TieredStopAtLevel=3` it stops.
 //
 // ## Summary
 //
 // A thread is guaranteed to see another thread's write only over a happens-before
 // edge; without one, a loop may test a stale copy of a plain field forever.
 //
-// HotSpot's JIT (C2, and C1 at level 1) does that to a hot loop on a plain flag, and
-// the interpreter does not, so the bug hides from short tests. Make such a flag
-// `volatile` (or an `AtomicBoolean`, or use interruption); hand objects over through
-// `start`, `join`, a lock, a `volatile` field or a concurrent collection; and prefer
-// immutable objects.
+// HotSpot's JIT (C2, and C1 at level 1) does that to a hot loop on a plain flag; the
+// interpreter does not, so the bug hides from short tests. In jcstress (lesson
+// `jcstress`) a loop on a plain flag stayed stale in some trials, a `volatile` one never.
+// Make such a flag `volatile` (or an `AtomicBoolean`, or use interruption); hand objects
+// over through `start`, `join`, a lock, a `volatile` field or a concurrent collection;
+// and prefer immutable objects.
 
 // %% [main]
 class visibility {  // the entry point, script only: `jbang visibility --help`

@@ -14,7 +14,6 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import support.Scripts;
@@ -22,14 +21,6 @@ import support.Threads;
 
 /** What the `cancellation` lesson claims, proven. */
 class CancellationTest {
-
-    /** The JDK starts a platform thread, `MasterPoller`, the first time a virtual thread
-     *  waits in socket I/O, and keeps it for the JVM's lifetime: start it before any test,
-     *  or support.NoLeakedThreads counts it as the first such test's leak. */
-    @BeforeAll
-    static void startTheJdksSocketPoller() throws Exception {
-        StuckRead.cancel("virtual thread (warm-up)", Thread.ofVirtual().factory(), false, 20);
-    }
 
     /** A step that counts down `inStep` (for the given step numbers) and waits on `gate`;
      *  a task that never stops fails at step 101 (the tests never hang on it). */

@@ -26,7 +26,9 @@ public final class NoLeakedThreads implements BeforeEachCallback, AfterEachCallb
             "VirtualThread-unblocker",
             // the common pool's timer (JDK 25): started by the first orTimeout,
             // completeOnTimeout, delayedExecutor or scope timeout; it lives with the JVM
-            "ForkJoinPool.commonPool-delayScheduler");
+            "ForkJoinPool.commonPool-delayScheduler",
+            // the JDK's I/O pollers: started when a virtual thread first blocks on a socket
+            "MasterPoller", "Read-Poller", "Write-Poller");
     private static final ExtensionContext.Namespace NS =
             ExtensionContext.Namespace.create(NoLeakedThreads.class);
 
