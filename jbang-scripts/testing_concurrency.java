@@ -9,7 +9,7 @@ import org.jetbrains.lincheck.datastructures.*;  // the notebook's kernel has no
 // %% [markdown]
 // # Testing concurrent code: latches and Lincheck, not luck
 //
-// A race test that passes has proved nothing: the bad interleaving may simply not have
+// A race test that passes proves nothing: the bad interleaving may simply not have
 // happened this time. This lesson runs a broken counter's test until it passes, forces
 // the race with latches, then lets Lincheck search the interleavings for us.
 //
@@ -33,10 +33,11 @@ import java.util.stream.*;
 //
 // `RacyCounter.increment()` is `count++`: a read, an add and a write, which two threads
 // can interleave (see `counter`). The naive test lets 5 threads add 1,000 each and
-// checks the total; we run it ten times. On a 2-core machine all ten usually pass:
-// a thousand increments take microseconds, less than starting the next thread, so
-// the threads seldom overlap. A green run means "the race did not happen
-// this time"; the next section shows the counter is broken all the same.
+// checks the total; we run it ten times. On a 2-core machine most, often all ten,
+// pass: a thousand increments take microseconds, less than starting the next thread,
+// so the threads seldom overlap. A green run means "the race did not happen this
+// time": the `counter` lesson shows this counter losing updates, and the next section
+// forces the same kind of race, a read then a write, in a word count.
 
 // %%
 class RacyCounter {
@@ -76,6 +77,8 @@ class RacyCounter {
 // The limit: it proves the one interleaving its author thought of, and nothing about
 // the others, nor about what the JIT or the CPU may reorder. Lincheck searches the
 // interleavings; jcstress (the next lesson) hunts reorderings and stale reads.
+// Below, `main` is the thread that calls `lostCount` (in the notebook, the kernel's
+// own thread): it starts A, waits until A has checked, runs B to its end, lets A go.
 //
 // @diagram testing_concurrency-forced
 
@@ -129,12 +132,17 @@ class ForcedInterleaving {
 // %% [markdown]
 // ## Lincheck: model checking a data structure
 //
-// Lincheck runs small scenarios of a class's `@Operation` methods on two or three
-// threads under a *model checker*, which may switch threads at each shared-memory
-// access, and explores those interleavings systematically. After each it asks: could
-// these results come from running the operations one at a time, in an order that keeps
-// each thread's own? If not, the class is not *linearizable*, and Lincheck prints the
-// interleaving. It finds atomicity bugs, not reorderings (the `jcstress` lesson's job).
+// Lincheck runs scenarios of up to 5 of a class's `@Operation` calls on each of 2
+// threads (its defaults) under a *model checker*, which may switch threads at each
+// shared-memory access. It tries up to 1,000 interleavings per scenario, fewest thread
+// switches first, drawing its choices from a fixed seed: the same code gives the same
+// scenarios, interleavings and report every run. A pass means none of those broke the
+// class, not that none can. After each run it asks: could these results come from the
+// operations one at a time, in an order that keeps each thread's own order and puts an
+// operation that ended before another began ahead of it? If not, the class is not
+// *linearizable*; Lincheck drops calls from the scenario while it still fails (here
+// down to one `add` on each thread, then `count()`) and prints it and its interleaving.
+// It finds atomicity bugs, not reorderings (the `jcstress` lesson's job).
 // The notebook's kernel has no Lincheck: its cell runs this script's `lincheck`
 // section through JBang, and `Report.print` trims Lincheck's report to 80 columns.
 //
@@ -202,7 +210,8 @@ class SectionRun {
     static int run(List<String> command, Duration limit) throws Exception {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         Thread reader = Thread.ofPlatform().daemon().start(
-                () -> process.inputReader().lines().forEach(System.out::println));
+                () -> process.inputReader().lines().filter(l -> !l.startsWith("[jbang]"))
+                        .forEach(System.out::println));
         try {
             if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw new IllegalStateException("not done within " + limit);
@@ -222,16 +231,18 @@ class SectionRun {
 //         Duration.ofSeconds(300));
 
 // %% [markdown]
-// The broken count fails on every run, the `merge` count passes. Read the interleaving
-// top down: Thread 2's `add` reads `null`; at `switch`, Lincheck runs Thread 1, whose
-// whole `add` stores 1; Thread 2 then puts its stale 1 (the `: 1` after `put` is the
-// value it replaced), and `count()` returns 1 after two adds. The switch may fall
-// anywhere between the `get` and the `put`'s write: the same lost count.
+// The broken count fails, the `merge` count passes. Lincheck prints each call once,
+// where it begins, with the result it eventually returned. Thread 2's `add` reads
+// `null`, passes the seam (`afterGet.accept(null)`, a no-op here) and calls `put`. The
+// `switch`, indented under `put`, came inside it, before its write: Thread 1's whole
+// `add` ran there and stored 1. Then Thread 2's `put` finished, replacing that 1 (its
+// `: 1`) with its stale 1; `result: void` is its `add` returning, and `count()` gives 1
+// after two adds. A switch anywhere between the `get` and the write loses the same add.
 //
 // ## Pitfalls
 //
-// - **A green stress test is weak evidence.** Force the interleaving, or use a tool.
-// - **A seam must cost nothing in use.** A no-op hook; never a sleep left in the code.
+// - **A green stress test proves nothing.** Force the interleaving, or use a tool.
+// - **A seam must cost next to nothing.** A no-op hook; never a sleep left in the code.
 // - **Lincheck checks atomicity, not the memory model.** Reorderings: `jcstress`.
 //
 // ## From Python
@@ -251,12 +262,13 @@ class SectionRun {
 //
 // ## Summary
 //
-// A passing race test proves little: force the interleaving you fear with latches, and
+// A passing race test proves nothing: force the interleaving you fear with latches, and
 // let Lincheck search the ones you did not think of.
 //
-// A latch proves the one interleaving it forces; Lincheck prints the interleaving that
-// breaks a structure, on every run. Neither sees what the JIT or the CPU reorders: for
-// that, jcstress counts every outcome of a tiny race (the `jcstress` lesson).
+// A latch proves the one interleaving it forces; Lincheck's seeded search finds and
+// prints the same breaking interleaving every run, but its pass is no proof. Neither
+// sees what the JIT or the CPU reorders: for that, jcstress counts every outcome of a
+// tiny race (the `jcstress` lesson).
 
 // %% [main]
 class testing_concurrency {  // the entry point, script only: `--help`
