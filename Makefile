@@ -7,7 +7,7 @@
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-run: ## run every lesson script through JBang (RUN_JOBS=2, RUN_TIMEOUT=60, RUN_ARGS=..., V=1)
+run: ## run every lesson script through JBang (RUN_JOBS=2, RUN_TIMEOUT=180, RUN_ARGS=..., V=1)
 	@tools/run-scripts
 
 test: ## the whole suite, as CI runs it, with the time each step took
