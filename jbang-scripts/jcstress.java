@@ -13,13 +13,15 @@ import org.openjdk.jcstress.infra.results.*;
 // # jcstress: every outcome of a race, counted and graded
 //
 // A lost update, a message read out of order, a half-built object, a flag never seen:
-// the Java Memory Model allows them all, and a machine shows them rarely or never.
+// the Java Memory Model allows them all; a machine shows some often, some rarely, and
+// some never.
 // jcstress runs a tiny test millions of times on racing threads and tables every
 // outcome it saw, graded by what the test says the JMM allows.
 //
 // **You will learn**
 // - to write a jcstress test: actors, an arbiter, outcomes and their grades
-// - the four classic cases: lost update, message passing, publication, a stop flag
+// - five classic cases: lost update, message passing, publication, store buffering,
+//   a stop flag
 // - to read jcstress's tables, and which outcomes a fix must forbid
 // - what "not observed" means on x86: allowed by the JMM, just not seen here
 
@@ -47,11 +49,12 @@ import java.util.stream.*;
 //
 // `JcstressRun.tables` runs `org.openjdk.jcstress.Main` on this script's class path
 // (the `-processor` line on top generates each test's harness) for the tests whose
-// name matches: 3 forks per test, three 300 ms iterations each, on 2 CPUs, with C2's
-// randomized instruction scheduling (`-XX:+StressGCM`...), which shakes reorderings
-// out sooner (each fork compiles the test afresh, with its own random schedule). It
-// prints each test's table, summed over its forks: an outcome, how often it was seen,
-// and its grade. `make stress` runs the same tests longer (see the README). The
+// name matches: 3 forks per test, three 300 ms iterations each, on 2 CPUs. Each fork
+// compiles the test afresh with C2 (HotSpot's optimizing JIT compiler) in a random
+// instruction schedule (`-XX:+StressGCM`...), which shakes reorderings out sooner.
+// At the end it prints each test's table, summed over its forks. There are no pauses to pace: `--speed` up to 10 runs it all;
+// above 10 (`make run` uses 20) it is a smoke run, one short fork a test, whose tables
+// may show nothing interesting. `make stress` runs more forks (see the README). The
 // notebook cannot compile jcstress tests: its cells run this script's sections.
 
 // %%
@@ -63,13 +66,15 @@ class JcstressRun {
 
     /** Runs the tests whose name matches `tests`; prints each test's table. */
     static int tables(double speed, String tests) throws Exception {
-        boolean smoke = speed > 1;  // make run: one short fork a test, tables still print
-        long millis = smoke ? Math.round(300 / speed) : 300;
+        boolean smoke = speed > 10;  // make run: one short fork a test
+        String forks = smoke ? "1" : "3", iters = smoke ? "1" : "3";
+        String millis = smoke ? "100" : "300";
+        System.out.printf("each test: %s fork(s) x %s x %s ms, plus start-up; tables at"
+                + " the end%n", forks, iters, millis);
         var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), JVM.split(" ")[0], JVM.split(" ")[1], "-cp",
                 System.getProperty("java.class.path"), "org.openjdk.jcstress.Main",
-                "-v", "-t", tests, "-f", smoke ? "1" : "3", "-iters", smoke ? "1" : "3",
-                "-time", "" + millis,
+                "-v", "-t", tests, "-f", forks, "-iters", iters, "-time", millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
         return run(command, Duration.ofSeconds(300), line -> {
@@ -88,8 +93,9 @@ class JcstressRun {
     /** Runs `command` in a new folder, each line to `eachLine`; ends it after `limit`. */
     static int run(List<String> command, Duration limit, Consumer<String> eachLine)
             throws Exception {
+        Path folder = Files.createTempDirectory("run");  // jcstress's files; deleted
         Process process = new ProcessBuilder(command).redirectErrorStream(true)
-                .directory(Files.createTempDirectory("run").toFile()).start();
+                .directory(folder.toFile()).start();
         Thread reader = Thread.ofPlatform().daemon().start(
                 () -> process.inputReader().lines().forEach(eachLine));
         try {
@@ -101,6 +107,10 @@ class JcstressRun {
         } finally {
             process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly().waitFor();
+            reader.join(Duration.ofSeconds(5));
+            try (Stream<Path> files = Files.walk(folder)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
         }
     }
 }
@@ -124,7 +134,6 @@ class LostUpdate {  // each nested @JCStressTest class is one test
         @Actor public void actor1() { x++; }  @Actor public void actor2() { x++; }
         @Arbiter public void arbiter(I_Result r) { r.r1 = x; }  // after both actors
     }
-
     @JCStressTest @State
     @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments")
     @Outcome(id = "1", expect = ACCEPTABLE_INTERESTING, desc = "an increment lost")
@@ -133,7 +142,6 @@ class LostUpdate {  // each nested @JCStressTest class is one test
         @Actor public void actor1() { x++; }  @Actor public void actor2() { x++; }
         @Arbiter public void arbiter(I_Result r) { r.r1 = x; }
     }
-
     @JCStressTest @State
     @Outcome(id = "2", expect = ACCEPTABLE, desc = "both increments")
     @Outcome(id = "1", expect = FORBIDDEN, desc = "an increment lost")
@@ -153,17 +161,19 @@ class LostUpdate {  // each nested @JCStressTest class is one test
 
 // %% [markdown]
 // Each table lists an outcome, how many samples showed it, its share, and its grade.
-// `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). Plain and
-// volatile `x++` lost increments in every run we measured, a share of the samples that
-// varies widely from run to run; the `AtomicInteger` never did.
+// `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). Tests with
+// an interesting outcome seen come first, then by name. At the default speed, plain
+// and volatile `x++` lose increments, a share that varies widely from run to run;
+// the `AtomicInteger` never does.
 //
 // ## Message passing
 //
 // The writer sets `x = 1`, then `y = 1`; the reader reads `y`, then `x`. `1, 0` means it
 // saw the second write and not the first. With plain fields nothing orders them: the
 // JIT may reorder either pair (x86 itself keeps stores in order, and loads; see
-// jcstress's sample `BasicJMM_06_Causality`). With `y` volatile, the write of `x`
-// happens-before any read of `y` that sees 1 (JLS 17.4.5), so `1, 0` is forbidden.
+// jcstress's sample `BasicJMM_06_Causality`). With `y` volatile, the write of `y`
+// synchronizes-with a read of `y` that sees it (JLS 17.4.4), so the write of `x`
+// happens-before that read and the read of `x` after it (17.4.5): `1, 0` is forbidden.
 
 // %% [show]
 class MessagePassing {
@@ -175,13 +185,11 @@ class MessagePassing {
         @Actor public void writer() { x = 1; y = 1; }
         @Actor public void reader(II_Result r) { r.r1 = y; r.r2 = x; }
     }
-
     @JCStressTest @State
     @Outcome(id = {"0, 0", "0, 1", "1, 1"}, expect = ACCEPTABLE, desc = "in order")
     @Outcome(id = "1, 0", expect = FORBIDDEN, desc = "y seen, x not")
     public static class Volatile {
-        int x;
-        volatile int y;  // x = 1 happens-before a read of y that sees 1
+        int x; volatile int y;  // x = 1 happens-before a read of y that sees 1
         @Actor public void writer() { x = 1; y = 1; }
         @Actor public void reader(II_Result r) { r.r1 = y; r.r2 = x; }
     }
@@ -193,8 +201,9 @@ class MessagePassing {
 // One actor stores a new `Pair` in a plain field; the other reads the field, then the
 // `Pair`'s fields (`-1, -1`: no `Pair` yet). Nothing orders the constructor's writes
 // before the store of the reference, so the reader may see a `Pair` partly built
-// (after jcstress's `BasicJMM_08_Finals`). With `final` fields, JLS 17.5 promises a
-// reader that sees the reference the values the constructor wrote: forbidden.
+// (after jcstress's `BasicJMM_08_Finals`). With `final` fields, if the constructor
+// does not let `this` escape, JLS 17.5 promises a reader that sees the reference the
+// values the constructor wrote: forbidden.
 
 // %% [show]
 class Publication {
@@ -214,7 +223,6 @@ class Publication {
             r.r2 = seen == null ? -1 : seen.b;
         }
     }
-
     @JCStressTest @State
     @Outcome(id = {"-1, -1", "1, 2"}, expect = ACCEPTABLE, desc = "none yet, or whole")
     @Outcome(expect = FORBIDDEN, desc = "partly built")
@@ -230,24 +238,54 @@ class Publication {
     }
 }
 
+// %% [markdown]
+// ## Store buffering
+//
+// Each actor stores to one field, then loads the other (jcstress's
+// `BasicJMM_07_Consensus`). `0, 0` means each load missed the other's store: x86 does
+// this itself, as a store waits in the core's store buffer while a later load of
+// another field goes ahead. With both fields volatile, the four accesses fall in one
+// synchronization order that keeps each thread's program order (JLS 17.4.4); the
+// other thread's load comes after whichever store is first, and sees it: forbidden.
+
+// %% [show]
+class StoreBuffering {
+    @JCStressTest @State
+    @Outcome(id = {"0, 1", "1, 0", "1, 1"}, expect = ACCEPTABLE, desc = "in some order")
+    @Outcome(id = "0, 0", expect = ACCEPTABLE_INTERESTING, desc = "both stores missed")
+    public static class Plain {
+        int x, y;
+        @Actor public void actor1(II_Result r) { x = 1; r.r1 = y; }
+        @Actor public void actor2(II_Result r) { y = 1; r.r2 = x; }
+    }
+    @JCStressTest @State
+    @Outcome(id = {"0, 1", "1, 0", "1, 1"}, expect = ACCEPTABLE, desc = "in some order")
+    @Outcome(id = "0, 0", expect = FORBIDDEN, desc = "both stores missed")
+    public static class Volatile {
+        volatile int x, y;  // one order for all four accesses
+        @Actor public void actor1(II_Result r) { x = 1; r.r1 = y; }
+        @Actor public void actor2(II_Result r) { y = 1; r.r2 = x; }
+    }
+}
+
 // %% [run]
 // status = JcstressRun.run(List.of(jbang, script, "order"),
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// The plain message passing showed `1, 0` in some runs and not in others (in 6 of the
-// 12 runs we made, with 1 to 8 forks per test), from one sample to a few thousand among
-// millions. The volatile one never did. No partly built `Pair` showed here at all: in none of those
-// runs, tens of millions of samples. On x86 only the JIT could make one, by moving the
-// store of `p` above the constructor's writes, and here it did not.
+// The plain store buffering shows `0, 0` at the default speed; the volatile one never
+// does. The plain message passing shows `1, 0` in some runs and not in others; the
+// volatile one never does. jcstress's sample, whose object has four fields each
+// computed from the one before, does show partly built objects on x86_64, through the
+// JIT alone (with opaque accesses they vanish); this two-field `Pair` may show none.
 //
 // ## A stop flag
 //
 // The stale flag of `visibility`, in jcstress's `Mode.Termination`: the actor spins
-// until it sees `stop`; jcstress then calls the `@Signal` method, which sets it, and
-// records whether the actor ended (`TERMINATED`) or was still spinning when it gave
-// up (`STALE`). Once the JIT compiles the loop, it may read a plain field once and
-// test that copy forever; each read of a `volatile` field must see the latest write.
+// until it sees `stop`, set by the `@Signal` method; the outcome is `TERMINATED` or
+// `STALE`. The JIT may read a plain field once and test that copy forever; each read
+// of a `volatile` field sees the last write before it in the one synchronization
+// order all volatile accesses share (JLS 17.4.4).
 
 // %% [show]
 class StopFlag {
@@ -259,7 +297,6 @@ class StopFlag {
         @Actor public void spinner() { while (!stop) { } }  // may test a copy forever
         @Signal public void signal() { stop = true; }
     }
-
     @JCStressTest(Mode.Termination) @State
     @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "saw the flag")
     @Outcome(id = "STALE", expect = FORBIDDEN, desc = "never saw it")
@@ -275,24 +312,24 @@ class StopFlag {
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// `Mode.Termination` counts trials, not millions of samples: each `STALE` trial costs
-// jcstress a wait before it gives up. The plain flag went `STALE` in every run we made
-// (11 of 11), in a few of its trials: once C2 compiles the spin loop, it may read
-// `stop` once, before the loop. The volatile one always terminated.
+// `Mode.Termination` counts trials, not millions of samples. A trial whose actor is
+// still spinning 30 s after the signal is `STALE`; its thread cannot be stopped, so
+// jcstress ends that fork. So `STALE` counts forks that hung (each costs 30 s), and
+// its share means nothing. The plain flag may hang once C2 compiles the spin loop to
+// read `stop` once, before it. The volatile flag terminates in every trial.
 //
 // ## What "not observed" means
 //
-// A missing outcome was *not observed*: on this CPU, with this JIT, in this many
-// samples. It is not *forbidden*. x86 keeps stores in order, and loads; it only lets a
-// load overtake an earlier store to another address. So here the JIT alone reorders
-// message passing or publication; ARM and POWER reorder stores and loads themselves,
-// and may show a partly built `Pair` that this machine never did. Only `FORBIDDEN` is
-// a promise, and jcstress can catch it broken, never prove that it holds.
+// A missing outcome was *not observed* (on this CPU, with this JIT, in this many
+// samples), not *forbidden*. x86 keeps stores in order, and loads; it only lets a load
+// overtake an earlier store to another address (store buffering). So here the JIT
+// alone reorders message passing or publication; ARM and POWER reorder them in
+// hardware too. Only `FORBIDDEN` is a promise: jcstress can catch it broken, never
+// prove that it holds.
 //
 // ## Pitfalls
 //
-// - **Not observed is not forbidden.** Grade an outcome by the JMM, never by what one
-//   machine showed; a test that needs to see a failure may never see it on x86.
+// - **Not observed is not forbidden**: grade an outcome by the JMM, not by one machine.
 // - **Two actors on two cores.** jcstress runs a test only if it has a CPU for each
 //   actor: on a 2-core machine, tests of three or four actors are skipped.
 //
@@ -300,7 +337,7 @@ class StopFlag {
 //
 // | Python (CPython) | Java |
 // |---|---|
-// | `x += 1` on two threads can lose an update | `x++`, even `volatile`: `AtomicInteger` |
+// | `x += 1` can lose updates | `x++` (even on a `volatile` field); use `AtomicInteger` |
 // | a loop rereads a plain attribute each time | a plain field may be read once: `volatile` |
 // | a test rerun many times, hoping to hit it | jcstress: outcomes counted and graded |
 //
@@ -308,8 +345,8 @@ class StopFlag {
 //
 // - In `LostUpdate.Atomic`, make `x` a plain `int` with `x++` (keep `FORBIDDEN`) and
 //   run `jbang jcstress lost`: that test now ends `[FAILED]`.
-// - In `MessagePassing.Volatile`, drop `volatile` and run `jbang jcstress order`:
-//   a `1, 0` seen makes it `[FAILED]`; a run that misses it passes, proving nothing.
+// - In `StoreBuffering.Volatile`, drop `volatile` and run `jbang jcstress order`:
+//   the `0, 0` it now shows makes that test `[FAILED]`.
 //
 // ## Summary
 //
@@ -317,16 +354,16 @@ class StopFlag {
 // millions of runs, but an outcome it did not see is not thereby forbidden.
 //
 // The broken variants' interesting outcomes (a lost increment, `1, 0`, a half-built
-// object, a flag never seen) are allowed; the fixes (`AtomicInteger`, `volatile`,
-// `final`) forbid them, and a `FORBIDDEN` outcome seen once fails the test.
+// object, `0, 0`, a flag never seen) are allowed; the fixes (`AtomicInteger`,
+// `volatile`, `final`) forbid them, and a `FORBIDDEN` outcome seen once fails the test.
 
 // %% [main]
 class jcstress {  // the entry point, script only: `--help`
     static final Section[] SECTIONS = {
             new Section("lost", "lost update: plain, volatile, atomic x++",
                     speed -> JcstressRun.tables(speed, "LostUpdate")),
-            new Section("order", "message passing and publication: plain, fixed",
-                    speed -> JcstressRun.tables(speed, "MessagePassing|Publication")),
+            new Section("order", "message passing, publication, store buffering",
+                    speed -> JcstressRun.tables(speed, "Message|Publication|Store")),
             new Section("stop", "a stop flag, Mode.Termination: plain, volatile",
                     speed -> JcstressRun.tables(speed, "StopFlag"))};
     // From here on the same in every lesson (tools/entry-point.java).
