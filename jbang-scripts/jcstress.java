@@ -13,15 +13,13 @@ import org.openjdk.jcstress.infra.results.*;
 // # jcstress: every outcome of a race, counted and graded
 //
 // A lost update, a message read out of order, a half-built object, a flag never seen:
-// the Java Memory Model allows them all; a machine shows some often, some rarely, and
-// some never.
-// jcstress runs a tiny test millions of times on racing threads and tables every
+// the Java Memory Model allows them all; a machine shows some often, some rarely, some
+// never. jcstress runs a tiny test millions of times on racing threads and tables every
 // outcome it saw, graded by what the test says the JMM allows.
 //
 // **You will learn**
 // - to write a jcstress test: actors, an arbiter, outcomes and their grades
-// - five classic cases: lost update, message passing, publication, store buffering,
-//   a stop flag
+// - five cases: lost update, message passing, publication, store buffering, stop flag
 // - to read jcstress's tables, and which outcomes a fix must forbid
 // - what "not observed" means on x86: allowed by the JMM, just not seen here
 
@@ -52,10 +50,10 @@ import java.util.stream.*;
 // name matches: 3 forks per test, three 300 ms iterations each, on 2 CPUs. Each fork
 // compiles the test afresh with C2 (HotSpot's optimizing JIT compiler) in a random
 // instruction schedule (`-XX:+StressGCM`...), which shakes reorderings out sooner.
-// At the end it prints each test's table, summed over its forks. There are no pauses to pace: `--speed` up to 10 runs it all;
-// above 10 (`make run` uses 20) it is a smoke run, one short fork a test, whose tables
-// may show nothing interesting. `make stress` runs more forks (see the README). The
-// notebook cannot compile jcstress tests: its cells run this script's sections.
+// At the end it prints each test's table, summed over its forks. Nothing is paced:
+// `--speed` up to 10 runs it all; above 10 (`make run` uses 20), one short fork a test
+// (tables may show nothing interesting). `make stress` runs more forks (README). Only
+// a compiled script has the harnesses: the notebook runs its sections; JShell has none.
 
 // %%
 class JcstressRun {
@@ -67,20 +65,21 @@ class JcstressRun {
     /** Runs the tests whose name matches `tests`; prints each test's table. */
     static int tables(double speed, String tests) throws Exception {
         boolean smoke = speed > 10;  // make run: one short fork a test
-        String forks = smoke ? "1" : "3", iters = smoke ? "1" : "3";
-        String millis = smoke ? "100" : "300";
-        System.out.printf("each test: %s fork(s) x %s x %s ms, plus start-up; tables at"
-                + " the end%n", forks, iters, millis);
+        String forks = smoke ? "1" : "3", iters = forks, millis = smoke ? "100" : "300";
+        System.out.printf("each test: %s fork(s) x %s x %s ms + start-up; a dot per fork,"
+                + " then tables%n", forks, iters, millis);
         var command = List.of(Path.of(System.getProperty("java.home"), "bin", "java")
                 .toString(), JVM.split(" ")[0], JVM.split(" ")[1], "-cp",
                 System.getProperty("java.class.path"), "org.openjdk.jcstress.Main",
                 "-v", "-t", tests, "-f", forks, "-iters", iters, "-time", millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
-        return run(command, Duration.ofSeconds(300), line -> {
+        int status = run(command, Duration.ofSeconds(300), line -> {
             Matcher test = TEST.matcher(line);
+            if (line.startsWith("RUN RESULTS")) System.out.println();  // ends the dots
             if (line.startsWith("RUN RESULTS")) name.set("");  // one table a test
-            if (name.get() == null) return;  // each fork's own table: skipped
+            if (name.get() == null && test.matches()) System.out.append('.').flush();
+            if (name.get() == null) return;  // before it: a dot a fork, not its table
             if (test.matches()) name.set(test.group(2) + "  [" + test.group(1) + "]");
             else if (!name.get().isEmpty() && line.trim().startsWith("RESULT ")) {
                 System.out.println(name.get() + "\n" + line.substring(2));
@@ -88,6 +87,9 @@ class JcstressRun {
                 System.out.println(line.substring(2));
             }
         });
+        if (name.get() == null || name.get().isEmpty()) System.out.println(
+                "no test found: only a script compiled by JBang has their harnesses");
+        return status;
     }
 
     /** Runs `command` in a new folder, each line to `eachLine`; ends it after `limit`. */
@@ -312,20 +314,18 @@ class StopFlag {
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// `Mode.Termination` counts trials, not millions of samples. A trial whose actor is
-// still spinning 30 s after the signal is `STALE`; its thread cannot be stopped, so
-// jcstress ends that fork. So `STALE` counts forks that hung (each costs 30 s), and
-// its share means nothing. The plain flag may hang once C2 compiles the spin loop to
-// read `stop` once, before it. The volatile flag terminates in every trial.
+// `Mode.Termination` counts trials, not samples. A trial whose actor still spins 30 s
+// after the signal is `STALE`: jcstress ends that fork (the thread cannot be stopped),
+// so `STALE` counts hung forks and its share means nothing. The plain flag hangs when
+// C2 hoists the read of `stop` out of the loop; the volatile one ends in every trial.
 //
 // ## What "not observed" means
 //
 // A missing outcome was *not observed* (on this CPU, with this JIT, in this many
-// samples), not *forbidden*. x86 keeps stores in order, and loads; it only lets a load
-// overtake an earlier store to another address (store buffering). So here the JIT
-// alone reorders message passing or publication; ARM and POWER reorder them in
-// hardware too. Only `FORBIDDEN` is a promise: jcstress can catch it broken, never
-// prove that it holds.
+// samples), not *forbidden*. x86 lets a load overtake an earlier store to another
+// address (store buffering) and reorders nothing else, so here only the JIT reorders
+// message passing or publication; ARM and POWER do in hardware too. Only `FORBIDDEN`
+// is a promise: jcstress can catch it broken, never prove that it holds.
 //
 // ## Pitfalls
 //
@@ -351,11 +351,10 @@ class StopFlag {
 // ## Summary
 //
 // jcstress shows what the JMM allows by counting every outcome of a tiny race over
-// millions of runs, but an outcome it did not see is not thereby forbidden.
-//
-// The broken variants' interesting outcomes (a lost increment, `1, 0`, a half-built
-// object, `0, 0`, a flag never seen) are allowed; the fixes (`AtomicInteger`,
-// `volatile`, `final`) forbid them, and a `FORBIDDEN` outcome seen once fails the test.
+// millions of runs; an outcome it did not see is not thereby forbidden. The broken
+// variants' interesting outcomes (a lost increment, `1, 0`, a half-built object, `0, 0`,
+// a flag never seen) are allowed; the fixes (`AtomicInteger`, `volatile`, `final`)
+// forbid them, and a `FORBIDDEN` outcome seen once fails the test.
 
 // %% [main]
 class jcstress {  // the entry point, script only: `--help`
@@ -364,7 +363,7 @@ class jcstress {  // the entry point, script only: `--help`
                     speed -> JcstressRun.tables(speed, "LostUpdate")),
             new Section("order", "message passing, publication, store buffering",
                     speed -> JcstressRun.tables(speed, "Message|Publication|Store")),
-            new Section("stop", "a stop flag, Mode.Termination: plain, volatile",
+            new Section("stop", "stop flag: plain, volatile (a hung fork: 30 s)",
                     speed -> JcstressRun.tables(speed, "StopFlag"))};
     // From here on the same in every lesson (tools/entry-point.java).
     record Section(String name, String about, Demo demo) { }

@@ -144,7 +144,8 @@ class ForcedInterleaving {
 // down to one `add` on each thread, then `count()`) and prints it and its interleaving.
 // It finds atomicity bugs, not reorderings (the `jcstress` lesson's job).
 // The notebook's kernel has no Lincheck: its cell runs this script's `lincheck`
-// section through JBang, and `Report.print` trims Lincheck's report to 80 columns.
+// section through JBang. `Report.dotted` prints a dot for every 2 s of a search (the
+// fixed count's takes many seconds); `Report.print` trims the report to 80 columns.
 //
 // @diagram testing_concurrency-lincheck
 
@@ -173,11 +174,12 @@ class TallyModels {  // what Lincheck drives: a fresh instance for each scenario
         }
     }
 
-    static void both() {
+    static void both() throws InterruptedException {
         for (Class<?> model : List.of(Broken.class, Fixed.class)) {
-            String report = check(model);
-            System.out.println(model.getSimpleName() + ": " + (report.isEmpty()
-                    ? "no bad interleaving found" : "not linearizable"));
+            System.out.append(model.getSimpleName()).append(": searching").flush();
+            String report = Report.dotted(() -> check(model));  // a dot every 2 s
+            System.out.println(" -> " + (report.isEmpty() ? "no bad interleaving found"
+                    : "not linearizable"));
             Report.print(report);
         }
     }
@@ -185,6 +187,24 @@ class TallyModels {  // what Lincheck drives: a fresh instance for each scenario
 
 // %%
 class Report {  // Lincheck's scenario and interleaving, down to the map's get and put
+    /** `work`'s result; meanwhile a dot every 2 s, so a long search shows it is alive. */
+    static String dotted(Supplier<String> work) throws InterruptedException {
+        Thread dots = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                while (true) {
+                    Thread.sleep(2_000);
+                    System.out.append('.').flush();
+                }
+            } catch (InterruptedException done) { }  // the work has ended
+        });
+        try {
+            return work.get();
+        } finally {
+            dots.interrupt();
+            dots.join();
+        }
+    }
+
     static void print(String report) {
         int trace = report.indexOf("Detailed trace:");
         for (String line : report.substring(0, trace < 0 ? 0 : trace).lines().toList()) {

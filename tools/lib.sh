@@ -98,7 +98,7 @@ jbang_cmd() {
 ensure_jbang_jars() {
   [ -e "$TOOLS/jbang/.complete" ] && return 0
   command -v mvn >/dev/null || die "Maven (mvn) is needed to install JBang: apt-get install maven"
-  echo "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" \
+  printf '%s\n' "installing JBang $JBANG_VERSION_PIN from Maven Central into .tools/jbang" \
     "(first use only; up to a minute or two when Maven's cache is empty)" >&2
   rm -rf "$TOOLS/jbang"
   mvn_progress -f "$ROOT/tools/jbang/pom.xml" dependency:copy-dependencies \

@@ -53,9 +53,7 @@ class JcstressTest {
 
     @AfterAll
     static void deleteCompiled() throws Exception {
-        try (Stream<Path> files = Files.walk(classes)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
+        deleteTree(classes);
     }
 
     @Test
@@ -98,6 +96,67 @@ class JcstressTest {
     private static List<Outcome> outcomes(Class<?> test, Expect grade) {
         return Stream.of(test.getAnnotationsByType(Outcome.class))
                 .filter(o -> o.expect() == grade).toList();
+    }
+
+    /**
+     * The lesson's promise that one FORBIDDEN sample fails a test, shown on a test that
+     * produces its forbidden outcome every time: nothing left to chance.
+     */
+    @Test
+    @Timeout(180)
+    void oneForbiddenOutcomeFailsTheTest() throws Exception {
+        Path dir = Files.createTempDirectory("forbidden");
+        try {
+            Path source = Files.writeString(dir.resolve("AlwaysForbidden.java"), """
+                    package jmm;
+                    import org.openjdk.jcstress.annotations.*;
+                    import org.openjdk.jcstress.infra.results.I_Result;
+                    @JCStressTest @State
+                    @Outcome(id = "0", expect = Expect.ACCEPTABLE, desc = "never")
+                    @Outcome(id = "1", expect = Expect.FORBIDDEN, desc = "every time")
+                    public class AlwaysForbidden {
+                        @Actor public void actor(I_Result r) { r.r1 = 1; }
+                    }
+                    """);
+            var errors = new ByteArrayOutputStream();
+            assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
+                    "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
+                    "-cp", CLASS_PATH, "-d", dir.toString(), source.toString()),
+                    errors.toString(StandardCharsets.UTF_8));
+            String text = jcstress(dir, dir + java.io.File.pathSeparator + CLASS_PATH,
+                    "-t", "AlwaysForbidden", "-f", "1", "-iters", "1", "-time", "100");
+            assertTrue(text.lines().anyMatch(l -> l.matches(
+                    "\\.+ \\[FAILED\\] jmm\\.AlwaysForbidden")), text);
+            assertTrue(text.lines().anyMatch(l -> l.matches(
+                    " +1 +[1-9][\\d,]* +\\S+ +Forbidden +every time")), text);
+        } finally {
+            deleteTree(dir);
+        }
+    }
+
+    /** jcstress's output; run in `dir`, where it leaves its result files. */
+    private static String jcstress(Path dir, String classPath, String... options)
+            throws Exception {
+        Path out = dir.resolve("jcstress.out");
+        List<String> command = new java.util.ArrayList<>(List.of(Path.of(
+                System.getProperty("java.home"), "bin", "java").toString(),
+                "--sun-misc-unsafe-memory-access=allow", "-cp", classPath,
+                "org.openjdk.jcstress.Main", "-v", "-c", "2", "-sc", "false"));
+        command.addAll(List.of(options));
+        Process run = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+        if (!run.waitFor(150, TimeUnit.SECONDS)) {
+            run.descendants().forEach(ProcessHandle::destroyForcibly);
+            run.destroyForcibly().waitFor();
+            throw new AssertionError("jcstress did not end within 150 s");
+        }
+        return Files.readString(out);
+    }
+
+    private static void deleteTree(Path root) throws Exception {
+        try (Stream<Path> files = Files.walk(root)) {
+            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+        }
     }
 
     @Test
