@@ -53,7 +53,7 @@ import java.util.stream.*;
 // At the end it prints each test's table, summed over its forks. Nothing is paced:
 // `--speed` up to 10 runs it all; above 10 (`make run` uses 20), one short fork a test
 // (tables may show nothing interesting). `make stress` runs more forks (README). Only
-// a compiled script has the harnesses: the notebook runs its sections; JShell has none.
+// JBang's build (the `-processor` line) makes harnesses: the notebook runs sections.
 
 // %%
 class JcstressRun {
@@ -64,6 +64,9 @@ class JcstressRun {
 
     /** Runs the tests whose name matches `tests`; prints each test's table. */
     static int tables(double speed, String tests) throws Exception {
+        boolean built = ClassLoader.getSystemResource("META-INF/TestList") != null;
+        if (!built) System.out.println("no tests: only a script built by JBang has them");
+        if (!built) return 0;  // in JShell, say
         boolean smoke = speed > 10;  // make run: one short fork a test
         String forks = smoke ? "1" : "3", iters = forks, millis = smoke ? "100" : "300";
         System.out.printf("each test: %s fork(s) x %s x %s ms + start-up; a dot per fork,"
@@ -74,12 +77,12 @@ class JcstressRun {
                 "-v", "-t", tests, "-f", forks, "-iters", iters, "-time", millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
-        int status = run(command, Duration.ofSeconds(300), line -> {
+        return run(command, Duration.ofSeconds(300), line -> {
             Matcher test = TEST.matcher(line);
             if (line.startsWith("RUN RESULTS")) System.out.println();  // ends the dots
             if (line.startsWith("RUN RESULTS")) name.set("");  // one table a test
             if (name.get() == null && test.matches()) System.out.append('.').flush();
-            if (name.get() == null) return;  // before it: a dot a fork, not its table
+            if (name.get() == null) return;  // before it: a dot as each fork ends
             if (test.matches()) name.set(test.group(2) + "  [" + test.group(1) + "]");
             else if (!name.get().isEmpty() && line.trim().startsWith("RESULT ")) {
                 System.out.println(name.get() + "\n" + line.substring(2));
@@ -87,9 +90,6 @@ class JcstressRun {
                 System.out.println(line.substring(2));
             }
         });
-        if (name.get() == null || name.get().isEmpty()) System.out.println(
-                "no test found: only a script compiled by JBang has their harnesses");
-        return status;
     }
 
     /** Runs `command` in a new folder, each line to `eachLine`; ends it after `limit`. */
@@ -163,10 +163,9 @@ class LostUpdate {  // each nested @JCStressTest class is one test
 
 // %% [markdown]
 // Each table lists an outcome, how many samples showed it, its share, and its grade.
-// `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). Tests with
-// an interesting outcome seen come first, then by name. At the default speed, plain
-// and volatile `x++` lose increments, a share that varies widely from run to run;
-// the `AtomicInteger` never does.
+// `[OK]`: no `FORBIDDEN` outcome was seen (one would make it `[FAILED]`). At the
+// default speed, plain and volatile `x++` lose increments, a share that varies widely
+// from run to run; the `AtomicInteger` never does.
 //
 // ## Message passing
 //
@@ -275,11 +274,10 @@ class StoreBuffering {
 //         Duration.ofSeconds(300), System.out::println);
 
 // %% [markdown]
-// The plain store buffering shows `0, 0` at the default speed; the volatile one never
-// does. The plain message passing shows `1, 0` in some runs and not in others; the
-// volatile one never does. jcstress's sample, whose object has four fields each
-// computed from the one before, does show partly built objects on x86_64, through the
-// JIT alone (with opaque accesses they vanish); this two-field `Pair` may show none.
+// At the default speed the plain store buffering shows `0, 0`, the volatile one never;
+// the plain message passing shows `1, 0` in some runs, not in others, the volatile one
+// never. jcstress's sample (four fields, each computed from the one before) shows
+// partly built objects on x86_64, through the JIT alone; our `Pair` may show none.
 //
 // ## A stop flag
 //
@@ -317,13 +315,13 @@ class StopFlag {
 // `Mode.Termination` counts trials, not samples. A trial whose actor still spins 30 s
 // after the signal is `STALE`: jcstress ends that fork (the thread cannot be stopped),
 // so `STALE` counts hung forks and its share means nothing. The plain flag hangs when
-// C2 hoists the read of `stop` out of the loop; the volatile one ends in every trial.
+// the JIT hoists the read of `stop` out of the loop; the volatile one ends every trial.
 //
 // ## What "not observed" means
 //
 // A missing outcome was *not observed* (on this CPU, with this JIT, in this many
-// samples), not *forbidden*. x86 lets a load overtake an earlier store to another
-// address (store buffering) and reorders nothing else, so here only the JIT reorders
+// samples), not *forbidden*. x86 keeps stores in order, and loads; only a load may pass
+// an earlier store to another address (store buffering). So here only the JIT reorders
 // message passing or publication; ARM and POWER do in hardware too. Only `FORBIDDEN`
 // is a promise: jcstress can catch it broken, never prove that it holds.
 //

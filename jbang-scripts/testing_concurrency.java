@@ -186,14 +186,14 @@ class TallyModels {  // what Lincheck drives: a fresh instance for each scenario
 }
 
 // %%
-class Report {  // Lincheck's scenario and interleaving, down to the map's get and put
+class Report {  // dots while Lincheck searches; its interleaving, in 80 columns
     /** `work`'s result; meanwhile a dot every 2 s, so a long search shows it is alive. */
     static String dotted(Supplier<String> work) throws InterruptedException {
         Thread dots = Thread.ofPlatform().daemon().start(() -> {
             try {
-                while (true) {
+                for (int n = 1; ; n++) {
                     Thread.sleep(2_000);
-                    System.out.append('.').flush();
+                    System.out.append(n % 40 == 0 ? ".\n" : ".").flush();  // 80 columns
                 }
             } catch (InterruptedException done) { }  // the work has ended
         });
@@ -201,7 +201,7 @@ class Report {  // Lincheck's scenario and interleaving, down to the map's get a
             return work.get();
         } finally {
             dots.interrupt();
-            dots.join();
+            dots.join(Duration.ofSeconds(5));
         }
     }
 

@@ -5,12 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.AfterAll;
@@ -30,6 +31,7 @@ import support.Scripts;
  */
 class JcstressTest {
     static final String CLASS_PATH = System.getProperty("java.class.path");
+    static final String UNSAFE = "--sun-misc-unsafe-memory-access=allow";  // jcstress's
     static final List<List<Class<?>>> PAIRS = List.of(
             List.of(LostUpdate.Plain.class, LostUpdate.Atomic.class),
             List.of(LostUpdate.Volatile.class, LostUpdate.Atomic.class),
@@ -99,23 +101,27 @@ class JcstressTest {
     }
 
     /**
-     * The lesson's promise that one FORBIDDEN sample fails a test, shown on a test that
-     * produces its forbidden outcome every time: nothing left to chance.
+     * The lesson's promise that a FORBIDDEN outcome seen once fails a test, on a test
+     * whose thousandth sample in a fork, and no other, is forbidden: nothing left to chance.
      */
     @Test
     @Timeout(180)
-    void oneForbiddenOutcomeFailsTheTest() throws Exception {
+    void oneForbiddenSampleFailsTheTest() throws Exception {
         Path dir = Files.createTempDirectory("forbidden");
         try {
-            Path source = Files.writeString(dir.resolve("AlwaysForbidden.java"), """
+            Path source = Files.writeString(dir.resolve("OnceForbidden.java"), """
                     package jmm;
+                    import java.util.concurrent.atomic.AtomicLong;
                     import org.openjdk.jcstress.annotations.*;
                     import org.openjdk.jcstress.infra.results.I_Result;
                     @JCStressTest @State
-                    @Outcome(id = "0", expect = Expect.ACCEPTABLE, desc = "never")
-                    @Outcome(id = "1", expect = Expect.FORBIDDEN, desc = "every time")
-                    public class AlwaysForbidden {
-                        @Actor public void actor(I_Result r) { r.r1 = 1; }
+                    @Outcome(id = "0", expect = Expect.ACCEPTABLE, desc = "every other")
+                    @Outcome(id = "1", expect = Expect.FORBIDDEN, desc = "the 1,000th")
+                    public class OnceForbidden {
+                        static final AtomicLong CALLS = new AtomicLong();  // one fork's
+                        @Actor public void actor(I_Result r) {
+                            r.r1 = CALLS.incrementAndGet() == 1_000 ? 1 : 0;
+                        }
                     }
                     """);
             var errors = new ByteArrayOutputStream();
@@ -123,71 +129,58 @@ class JcstressTest {
                     "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
                     "-cp", CLASS_PATH, "-d", dir.toString(), source.toString()),
                     errors.toString(StandardCharsets.UTF_8));
-            String text = jcstress(dir, dir + java.io.File.pathSeparator + CLASS_PATH,
-                    "-t", "AlwaysForbidden", "-f", "1", "-iters", "1", "-time", "100");
-            assertTrue(text.lines().anyMatch(l -> l.matches(
-                    "\\.+ \\[FAILED\\] jmm\\.AlwaysForbidden")), text);
-            assertTrue(text.lines().anyMatch(l -> l.matches(
-                    " +1 +[1-9][\\d,]* +\\S+ +Forbidden +every time")), text);
+            Run run = run(java(), UNSAFE, "-cp", dir + File.pathSeparator + CLASS_PATH,
+                    "org.openjdk.jcstress.Main", "-v", "-t", "OnceForbidden", "-f", "1",
+                    "-iters", "1", "-time", "100", "-c", "2", "-sc", "false",
+                    "-jvmArgs", UNSAFE);  // these options only: one VM mode, one fork
+            assertTrue(run.lines().anyMatch(l -> l.matches(
+                    "\\.+ \\[FAILED\\] jmm\\.OnceForbidden")), run.text());
+            assertTrue(run.lines().anyMatch(l -> l.matches(
+                    " +1 +1 +\\S+ +Forbidden +the 1,000th")), run.text());
         } finally {
             deleteTree(dir);
         }
     }
 
-    /** jcstress's output; run in `dir`, where it leaves its result files. */
-    private static String jcstress(Path dir, String classPath, String... options)
-            throws Exception {
-        Path out = dir.resolve("jcstress.out");
-        List<String> command = new java.util.ArrayList<>(List.of(Path.of(
-                System.getProperty("java.home"), "bin", "java").toString(),
-                "--sun-misc-unsafe-memory-access=allow", "-cp", classPath,
-                "org.openjdk.jcstress.Main", "-v", "-c", "2", "-sc", "false"));
-        command.addAll(List.of(options));
-        Process run = new ProcessBuilder(command).directory(dir.toFile())
-                .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-        if (!run.waitFor(150, TimeUnit.SECONDS)) {
-            run.descendants().forEach(ProcessHandle::destroyForcibly);
-            run.destroyForcibly().waitFor();
-            throw new AssertionError("jcstress did not end within 150 s");
+    @Test
+    @Timeout(300)
+    void lostSectionPrintsADotPerForkThenEachTestsGradedTable() throws Exception {
+        Run run = run(java(), UNSAFE, "-cp", classes + File.pathSeparator + CLASS_PATH,
+                "jmm.jcstress", "lost", "--speed", "20");
+        assertEquals(0, run.status(), run.text());
+        List<String> lines = run.lines().toList();
+        assertTrue(lines.contains("..."), "one fork for each of 3 tests\n" + run.text());
+        for (String test : List.of("Plain", "Volatile", "Atomic")) {
+            assertTrue(lines.contains("LostUpdate." + test + "  [OK]"), run.text());
         }
-        return Files.readString(out);
+        assertEquals(3, lines.stream().filter(l -> l.startsWith("RESULT ")).count(),
+                run.text());
+        assertTrue(lines.stream().anyMatch(l -> l.matches(
+                " +1 +0 +0\\.00% +Forbidden +an increment lost")), run.text());
+        assertEquals(2, lines.stream().filter(l -> l.matches(
+                " +1 +[\\d,]+ +\\S+ +Interesting +an increment lost")).count(), run.text());
+        assertTrue(lines.stream().allMatch(l -> l.length() <= 80), run.text());
+    }
+
+    /** What a command printed, and its status: run by the lesson's JcstressRun.run. */
+    private record Run(int status, String text) {
+        Stream<String> lines() { return text.lines(); }
+    }
+
+    private static Run run(String... command) throws Exception {
+        var text = new StringBuffer();  // filled by run's reader thread, which run joins
+        int status = JcstressRun.run(List.of(command), Duration.ofSeconds(240),
+                line -> text.append(line).append('\n'));
+        return new Run(status, text.toString());
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private static void deleteTree(Path root) throws Exception {
         try (Stream<Path> files = Files.walk(root)) {
             for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
-    }
-
-    @Test
-    @Timeout(300)
-    void lostSectionPrintsEachTestsGradedTable() throws Exception {
-        Path out = Files.createTempFile("jcstress", ".out");
-        try {
-            Process run = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
-                    "java").toString(), "--sun-misc-unsafe-memory-access=allow", "-cp",
-                    classes + java.io.File.pathSeparator + CLASS_PATH, "jmm.jcstress",
-                    "lost", "--speed", "20").redirectErrorStream(true)
-                    .redirectOutput(out.toFile()).start();
-            if (!run.waitFor(240, TimeUnit.SECONDS)) {
-                run.descendants().forEach(ProcessHandle::destroyForcibly);
-                run.destroyForcibly().waitFor();
-                throw new AssertionError("the lost section did not end within 240 s");
-            }
-            String text = Files.readString(out);
-            assertEquals(0, run.exitValue(), text);
-            List<String> lines = text.lines().toList();
-            for (String test : List.of("Plain", "Volatile", "Atomic")) {
-                assertTrue(lines.contains("LostUpdate." + test + "  [OK]"), text);
-            }
-            assertEquals(3, lines.stream().filter(l -> l.startsWith("RESULT ")).count(), text);
-            assertTrue(lines.stream().anyMatch(l -> l.matches(
-                    " +1 +0 +0\\.00% +Forbidden +an increment lost")), text);
-            assertEquals(2, lines.stream().filter(l -> l.matches(
-                    " +1 +[\\d,]+ +\\S+ +Interesting +an increment lost")).count(), text);
-            assertTrue(lines.stream().allMatch(l -> l.length() <= 80), text);
-        } finally {
-            Files.delete(out);
         }
     }
 }

@@ -15,8 +15,10 @@ import support.Scripts.Result;
  * The command-line contract every lesson script keeps (tools/entry-point.java). The
  * argument handling is text `make check` holds identical in every lesson, so each kind of
  * bad argument is tried on one lesson and one bad argument on each; what differs from
- * lesson to lesson (the class, its sections, their code) is tried on every one.
+ * lesson to lesson (the class, its sections, their code) is tried on every one. Each
+ * launch has 60 s (Scripts.compiled); each test more, so the launch's own limit fires first.
  */
+@Timeout(90)
 class ScriptsTest {
     /** No lesson code runs before the usage line: C1 alone starts these in less CPU. */
     private static final List<String> QUICK_JVM = List.of("-XX:TieredStopAtLevel=1",

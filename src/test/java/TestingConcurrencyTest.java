@@ -57,13 +57,16 @@ class TestingConcurrencyTest {
                 "-Xshare:off"), "testing_concurrency", "lincheck");
         assertEquals(0, run.exitCode(), run.stderr());
         List<String> lines = run.stdout().lines().toList();
-        assertTrue(lines.stream().anyMatch(l -> l.matches(
-                "Broken: searching\\.* -> not linearizable")), run.stdout());
-        assertTrue(lines.stream().anyMatch(l -> l.matches(
-                "Fixed: searching\\.* -> no bad interleaving found")), run.stdout());
+        // a dot for each 2 s of search, a new line after 40 (a slow machine's search)
+        assertTrue(run.stdout().matches("(?s).*\nBroken: searching[.\n]* -> not "
+                + "linearizable\n.*"), run.stdout());
+        assertTrue(run.stdout().matches("(?s).*\nFixed: searching[.\n]* -> no bad "
+                + "interleaving found\n.*"), run.stdout());
         assertTrue(lines.contains("= Invalid execution results ="), run.stdout());
-        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.get(\"the\"): null")));
-        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.put(\"the\", 1)")));
+        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.get(\"the\"): null")),
+                run.stdout());
+        assertTrue(lines.stream().anyMatch(l -> l.contains("counts.put(\"the\", 1)")),
+                run.stdout());
         assertTrue(lines.stream().allMatch(l -> l.length() <= 80), run.stdout());
     }
 
