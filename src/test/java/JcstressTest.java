@@ -129,7 +129,7 @@ class JcstressTest {
                     "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
                     "-cp", CLASS_PATH, "-d", dir.toString(), source.toString()),
                     errors.toString(StandardCharsets.UTF_8));
-            Run run = run(java(), UNSAFE, "-cp", dir + File.pathSeparator + CLASS_PATH,
+            Run run = run(Scripts.java(), UNSAFE, "-cp", dir + File.pathSeparator + CLASS_PATH,
                     "org.openjdk.jcstress.Main", "-v", "-t", "OnceForbidden", "-f", "1",
                     "-iters", "1", "-time", "100", "-c", "2", "-sc", "false",
                     "-jvmArgs", UNSAFE);  // these options only: one VM mode, one fork
@@ -145,7 +145,7 @@ class JcstressTest {
     @Test
     @Timeout(300)
     void lostSectionPrintsADotPerForkThenEachTestsGradedTable() throws Exception {
-        Run run = run(java(), UNSAFE, "-cp", classes + File.pathSeparator + CLASS_PATH,
+        Run run = run(Scripts.java(), UNSAFE, "-cp", classes + File.pathSeparator + CLASS_PATH,
                 "jmm.jcstress", "lost", "--speed", "20");
         assertEquals(0, run.status(), run.text());
         List<String> lines = run.lines().toList();
@@ -172,10 +172,6 @@ class JcstressTest {
         int status = JcstressRun.run(List.of(command), Duration.ofSeconds(240),
                 line -> text.append(line).append('\n'));
         return new Run(status, text.toString());
-    }
-
-    private static String java() {
-        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
     private static void deleteTree(Path root) throws Exception {

@@ -103,7 +103,8 @@ public final class Scripts {
         return run(command, limit);
     }
 
-    private static String java() {
+    /** This JDK's `java` launcher, the one the tests run on. */
+    public static String java() {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
