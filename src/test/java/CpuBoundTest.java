@@ -297,27 +297,28 @@ class CpuBoundTest {
     /**
      * A window of wall time short enough that even a busy scheduler now and then runs two
      * workers at once for all of it. Two workers that used more than TOGETHER times this
-     * in CPU time within one such window ran on two CPUs at the same time: one CPU gives
-     * at most the window's length (Linux's thread CPU clock can run ahead of the wall
-     * clock by a tenth of a millisecond or so, far below the margin).
+     * in CPU time within one such window ran on two CPUs at the same time.
      */
     static final long WINDOW_NANOS = 2_000_000;
     static final double TOGETHER = 1.5;
     static volatile long sink;  // where the primes go, so that the JIT keeps the work
 
     /** Counts primes in steps of tens of microseconds until `until` (nanoTime), after
-     *  each step noting the wall clock and the thread's own CPU clock:
-     *  [wall, cpu, ...]. */
+     *  each step reading the thread's own CPU clock between two readings of the wall
+     *  clock: [before, cpu, after, ...]. Both wall readings are needed: a thread (or a
+     *  virtual machine's CPU) paused between reading one clock and the other would
+     *  otherwise have CPU time placed in a window it was not spent in. */
     static long[] countUntil(long until, long from) {
         var mx = ManagementFactory.getThreadMXBean();
-        long[] readings = new long[2 * 500_000];
+        long[] readings = new long[3 * 500_000];
         int k = 0;
         long primes = 0;
         for (long n = from; k < readings.length; n += 50) {
             primes += Primes.count(n, n + 50);
             readings[k++] = System.nanoTime();
             readings[k++] = mx.getCurrentThreadCpuTime();
-            if (readings[k - 2] >= until) break;
+            readings[k++] = System.nanoTime();
+            if (readings[k - 1] >= until) break;
         }
         sink = primes;
         return Arrays.copyOf(readings, k);
@@ -326,39 +327,43 @@ class CpuBoundTest {
     /**
      * The most CPU time two workers used together in any window of `window` ns starting
      * at one of a's readings, as a share of the window. Each worker counts only the CPU
-     * time between its first and last reading inside the window: never more than it used
-     * there. So a share over 1 (beyond the clocks' jitter) means two CPUs at once.
+     * time between two of its readings taken inside the window (after its start by the
+     * first one's `before`, by its end by the last one's `after`): never more than it
+     * used there. So a share over 1 (beyond the clocks' jitter) means two CPUs at once.
      */
     static double mostTogether(long[] a, long[] b, long window) {
         double most = 0;
-        int aLast = 0, bFirst = 0, bLast = 0, na = a.length / 2, nb = b.length / 2;
-        for (int i = 0; i < na; i++) {  // readings are pairs: [2i] wall, [2i + 1] cpu
-            long from = a[2 * i], to = from + window;
+        int aLast = 0, bFirst = 0, bLast = 0, na = a.length / 3, nb = b.length / 3;
+        for (int i = 0; i < na; i++) {  // reading i: a[3i], a[3i + 1], a[3i + 2]
+            long from = a[3 * i], to = from + window;
             aLast = Math.max(aLast, i);
-            while (aLast + 1 < na && a[2 * (aLast + 1)] <= to) aLast++;
-            while (bFirst < nb && b[2 * bFirst] < from) bFirst++;
+            while (aLast + 1 < na && a[3 * (aLast + 1) + 2] <= to) aLast++;
+            while (bFirst < nb && b[3 * bFirst] < from) bFirst++;
             bLast = Math.max(bLast, bFirst);
-            while (bLast + 1 < nb && b[2 * (bLast + 1)] <= to) bLast++;
-            long cpu = a[2 * aLast + 1] - a[2 * i + 1];
-            if (bFirst < nb && b[2 * bLast] <= to)
-                cpu += b[2 * bLast + 1] - b[2 * bFirst + 1];
+            while (bLast + 1 < nb && b[3 * (bLast + 1) + 2] <= to) bLast++;
+            long cpu = a[3 * aLast + 1] - a[3 * i + 1];
+            if (bFirst < nb && b[3 * bLast + 2] <= to)
+                cpu += b[3 * bLast + 1] - b[3 * bFirst + 1];
             most = Math.max(most, (double) cpu / window);
         }
         return most;
     }
 
     static long cpuUsed(long[] readings) {
-        return readings[readings.length - 1] - readings[1];
+        return readings[readings.length - 2] - readings[1];
     }
 
     @Test
     @Timeout(10)
     void mostTogetherCountsOnlyCpuTimeBetweenReadingsInsideTheWindow() {
-        long[] a = {0, 0, 5, 5, 10, 10, 20, 12};  // ran for all of [0, 10]
-        long[] b = {2, 100, 6, 104, 30, 110};      // ran for 4 of [2, 6]
+        long[] a = {0, 0, 0, 5, 5, 5, 10, 10, 10, 20, 12, 20};  // ran for all of [0, 10]
+        long[] b = {2, 100, 2, 6, 104, 6, 30, 110, 30};      // ran for 4 of [2, 6]
         assertEquals(1.4, mostTogether(a, b, 10), 1e-9);  // [0, 10]: 10 + 4
         assertEquals(14.0 / 12, mostTogether(a, b, 12), 1e-9);  // b's next: at 30
-        assertEquals(0.0, mostTogether(new long[] {0, 0}, b, 1), 1e-9);
+        assertEquals(0.0, mostTogether(new long[] {0, 0, 0}, b, 1), 1e-9);
+        // paused between its clocks: CPU read at 13, after the window [0, 10]
+        long[] late = {0, 0, 0, 10, 10, 10, 10, 13, 13};
+        assertEquals(1.0, mostTogether(late, new long[0], 10), 1e-9);
     }
 
     /**
@@ -397,18 +402,20 @@ class CpuBoundTest {
     }
 
     /** The same readings in two CPython threads, then, as a control, in two processes:
-     *  prints "GIL on" or "GIL off", then "worker wall cpu" after each step of each
-     *  worker (workers 0 and 1: the threads; 2 and 3: the processes). */
+     *  prints "GIL on" or "GIL off", then "worker before cpu after" after each step of
+     *  each worker (workers 0 and 1: the threads; 2 and 3: the processes). */
     static final String PYTHON_READINGS = """
             import math, multiprocessing, sys, threading, time
 
             def count_until(until, n, readings):
-                wall = 0
-                while wall < until:
+                after = 0
+                while after < until:
                     all(n % d for d in range(3, math.isqrt(n) + 1, 2))  # tens of µs
                     n += 1
-                    wall = time.perf_counter_ns()
-                    readings.append((wall, time.thread_time_ns()))
+                    before = time.perf_counter_ns()
+                    cpu = time.thread_time_ns()
+                    after = time.perf_counter_ns()
+                    readings.append((before, cpu, after))
 
             def in_process(until, n):  # on the main thread of a pool's process
                 readings = []
@@ -431,8 +438,8 @@ class CpuBoundTest {
                 until = time.perf_counter_ns() + seconds
                 readings += pool.starmap(in_process, [(until, 1_000_001)] * 2)
             for i in range(4):
-                for wall, cpu in readings[i]:
-                    print(i, wall, cpu)
+                for before, cpu, after in readings[i]:
+                    print(i, before, cpu, after)
             """;
 
     /** The counterpart of the Java test, with the same readings and the same threshold:
@@ -447,10 +454,10 @@ class CpuBoundTest {
         var readings = Stream.generate(LongStream::builder).limit(4).toList();
         for (String line : lines.subList(1, lines.size())) {
             long[] f = Stream.of(line.split(" ")).mapToLong(Long::parseLong).toArray();
-            readings.get((int) f[0]).add(f[1]).add(f[2]);
+            readings.get((int) f[0]).add(f[1]).add(f[2]).add(f[3]);
         }
         var w = readings.stream().map(r -> r.build().toArray()).toList();
-        for (long[] worker : w) assertTrue(worker.length > 1_000, "each one computed");
+        for (long[] worker : w) assertTrue(worker.length > 3_000, "each one computed");
         double threads = mostTogether(w.get(0), w.get(1), WINDOW_NANOS);
         double processes = mostTogether(w.get(2), w.get(3), WINDOW_NANOS);
         String both = "most CPU in 2 ms: 2 threads %.2f ms, 2 processes %.2f ms"
