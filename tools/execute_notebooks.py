@@ -2,7 +2,7 @@
 
 Usage: execute_notebooks.py [--in-place] [NOTEBOOK...]   (default: every lesson notebook)
 Without --in-place the executed copies are thrown away (make test only proves they run),
-two notebooks at a time; with it they are saved with their outputs (make notebooks), one
+two notebooks at a time, on a kernel with C1 alone (QUICK_JVM); with it they are saved with their outputs (make notebooks), one
 at a time, so that the outputs readers see come from a run with the machine to itself.
 Each notebook gets a fresh kernel, started in the notebook's folder as Jupyter does.
 """
@@ -19,16 +19,22 @@ CELL_TIMEOUT_S = 300   # one cell; the longest, benchmarking's JMH run, takes 65
 BIND_TIMEOUT_S = 60    # the JVM's start, to its five sockets bound: slow on a busy machine
 ANSWER_S = 5           # then shell and control answer within this, or the start failed
 START_ATTEMPTS = 3     # with tools/kernel/LoopThread.java a failed start should not happen
+# Copies thrown away (make test) come from a kernel JVM with C1 alone: JShell compiling
+# each cell is most of a notebook's CPU time, and C2 compiling JShell's compiler adds to
+# it. No cell needs C2 to run or to end: the one demo that depends on the JIT tier
+# (visibility's stale flag) runs in a child JVM of its own, with the full JIT. The
+# outputs kept (make notebooks) come from the full JIT too: what readers run.
+QUICK_JVM = ("-XX:TieredStopAtLevel=1",)
 
 
 class KernelDidNotStart(Exception):
     pass
 
 
-def started_kernel(path: Path, kernel_name: str) -> KernelStart:
+def started_kernel(path: Path, kernel_name: str, quick: bool) -> KernelStart:
     """A kernel whose shell and control channels both answered; else KernelDidNotStart."""
     kernel = KernelStart(f"{path.parent.parent.name}-{path.stem}", cwd=path.parent,
-                         kernel_name=kernel_name)
+                         kernel_name=kernel_name, jvm_options=QUICK_JVM if quick else ())
     kernel.start()
     deadline = time.monotonic() + BIND_TIMEOUT_S
     while not kernel.bound() and time.monotonic() < deadline and kernel.manager.is_alive():
@@ -39,12 +45,12 @@ def started_kernel(path: Path, kernel_name: str) -> KernelStart:
     raise KernelDidNotStart(f"see {kernel.log}")
 
 
-def execute(path: Path) -> nbformat.NotebookNode:
+def execute(path: Path, quick: bool) -> nbformat.NotebookNode:
     """Runs every code cell of a fresh copy; raises on a failing or overlong cell."""
     nb = nbformat.read(path, as_version=4)
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            kernel = started_kernel(path, nb.metadata.kernelspec.name)
+            kernel = started_kernel(path, nb.metadata.kernelspec.name, quick)
             break
         except KernelDidNotStart as e:
             if attempt == START_ATTEMPTS:
@@ -87,7 +93,7 @@ def run_one(path: Path, in_place: bool) -> bool:
     """Executes one notebook, prints one line about it; True if it ran cleanly."""
     started = time.monotonic()
     try:
-        nb = execute(path)
+        nb = execute(path, quick=not in_place)
     except Exception as e:  # a failing cell, a timeout, or a kernel that never answered
         print(f"  {path.name}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         ok = False

@@ -25,11 +25,14 @@ class KernelStart:
     """One kernel process with its client and its log; a context manager that always
     shuts it down (cleanly if it can, else by force) and closes every socket."""
 
-    def __init__(self, label: str, cwd: Path = ROOT, kernel_name: str = "java"):
+    def __init__(self, label: str, cwd: Path = ROOT, kernel_name: str = "java",
+                 jvm_options: tuple[str, ...] = ()):
         LOGS.mkdir(parents=True, exist_ok=True)
         self.cwd = cwd
         self.log = LOGS / f"kernel-{label}-{time.time_ns()}.log"
         self.manager = KernelManager(kernel_name=kernel_name)
+        argv = self.manager.kernel_spec.argv  # this manager's copy: kernel.json is untouched
+        argv[1:1] = jvm_options
         self.client = None
         self.exit_code = None
 
