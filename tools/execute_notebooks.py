@@ -2,8 +2,9 @@
 
 Usage: execute_notebooks.py [--in-place] [NOTEBOOK...]   (default: every lesson notebook)
 Without --in-place the executed copies are thrown away (make test only proves they run),
-two notebooks at a time, on a kernel with C1 alone (QUICK_JVM); with it they are saved with their outputs (make notebooks), one
-at a time, so that the outputs readers see come from a run with the machine to itself.
+two notebooks at a time, on a kernel JVM with C1 alone (QUICK_JVM); with it they are
+saved with their outputs (make notebooks), one at a time, full JIT, so that the outputs
+readers see come from a run with the machine to itself.
 Each notebook gets a fresh kernel, started in the notebook's folder as Jupyter does.
 """
 import sys
@@ -19,11 +20,12 @@ CELL_TIMEOUT_S = 300   # one cell; the longest, benchmarking's JMH run, takes 65
 BIND_TIMEOUT_S = 60    # the JVM's start, to its five sockets bound: slow on a busy machine
 ANSWER_S = 5           # then shell and control answer within this, or the start failed
 START_ATTEMPTS = 3     # with tools/kernel/LoopThread.java a failed start should not happen
-# Copies thrown away (make test) come from a kernel JVM with C1 alone: JShell compiling
-# each cell is most of a notebook's CPU time, and C2 compiling JShell's compiler adds to
-# it. No cell needs C2 to run or to end: the one demo that depends on the JIT tier
-# (visibility's stale flag) runs in a child JVM of its own, with the full JIT. The
-# outputs kept (make notebooks) come from the full JIT too: what readers run.
+# Copies thrown away (make test) come from a kernel JVM with C1 alone: the cells run in
+# the kernel's own JVM, and much of its CPU time is C2 compiling JShell's javac. No cell
+# there needs C2 to run or to end: the one demo that depends on the JIT tier
+# (visibility's stale flag) runs in a child JVM of its own, as do JMH, Lincheck and
+# jcstress, all with the full JIT. So `make notebooks`, whose outputs are committed, is
+# the only run of the kernel JVM with C2, as readers run it.
 QUICK_JVM = ("-XX:TieredStopAtLevel=1",)
 
 
