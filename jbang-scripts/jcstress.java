@@ -159,7 +159,8 @@ class LostUpdate {  // each nested @JCStressTest class is one test
 // var script = Path.of("../jbang-scripts/jcstress.java").toAbsolutePath().toString();
 // var jbang = Path.of("../tools/bin/jbang").toAbsolutePath().toString();
 // int status = JcstressRun.run(List.of(jbang, script, "lost"),
-//         Duration.ofSeconds(300), System.out::println);
+//         Duration.ofSeconds(270), System.out::println);
+// if (status != 0) throw new IllegalStateException("jbang jcstress lost: exit " + status);
 
 // %% [markdown]
 // Each table lists an outcome, how many samples showed it, its share, and its grade.
@@ -271,7 +272,8 @@ class StoreBuffering {
 
 // %% [run]
 // status = JcstressRun.run(List.of(jbang, script, "order"),
-//         Duration.ofSeconds(300), System.out::println);
+//         Duration.ofSeconds(270), System.out::println);
+// if (status != 0) throw new IllegalStateException("jbang jcstress order: exit " + status);
 
 // %% [markdown]
 // At the default speed the plain store buffering shows `0, 0`, the volatile one never;
@@ -309,7 +311,8 @@ class StopFlag {
 
 // %% [run]
 // status = JcstressRun.run(List.of(jbang, script, "stop"),
-//         Duration.ofSeconds(300), System.out::println);
+//         Duration.ofSeconds(270), System.out::println);
+// if (status != 0) throw new IllegalStateException("jbang jcstress stop: exit " + status);
 
 // %% [markdown]
 // `Mode.Termination` counts trials, not samples. A trial whose actor still spins 30 s

@@ -247,8 +247,9 @@ class SectionRun {
 // %% [run]
 // var script = Path.of("../jbang-scripts/testing_concurrency.java").toAbsolutePath();
 // var jbang = Path.of("../tools/bin/jbang").toAbsolutePath().toString();
-// int lincheck = SectionRun.run(List.of(jbang, script.toString(), "lincheck"),
-//         Duration.ofSeconds(300));
+// int status = SectionRun.run(List.of(jbang, script.toString(), "lincheck"),
+//         Duration.ofSeconds(270));
+// if (status != 0) throw new IllegalStateException("jbang testing_concurrency: " + status);
 
 // %% [markdown]
 // The broken count fails, the `merge` count passes. Lincheck prints each call once,

@@ -16,7 +16,8 @@ import support.Scripts.Result;
  * argument handling is text `make check` holds identical in every lesson, so each kind of
  * bad argument is tried on one lesson and one bad argument on each; what differs from
  * lesson to lesson (the class, its sections, their code) is tried on every one. Each
- * launch has 60 s (Scripts.compiled); each test more, so the launch's own limit fires first.
+ * launch has 60 s (Scripts.compiled) unless said; each test more, so the launch's own
+ * limit fires first.
  */
 @Timeout(90)
 class ScriptsTest {
@@ -77,11 +78,15 @@ class ScriptsTest {
         assertEquals("", r.stdout(), what);
     }
 
+    /** The last section; testing_concurrency's is a Lincheck search, which took more than
+     *  60 s at --speed 20 with two test runs sharing two cores: this launch has 150 s. */
     @ParameterizedTest
     @MethodSource("sectioned")
+    @Timeout(180)
     void aNamedSectionRunsAloneAndStepNeverWaitsOnAPipe(String slug) throws Exception {
         String last = Scripts.sections(slug).getLast();
-        Result r = Scripts.compiled(slug, last, "--step", "--speed", "20");
+        Result r = Scripts.compiled(Duration.ofSeconds(150), List.of(), slug, last, "--step",
+                "--speed", "20");
         assertEquals(0, r.exitCode(), r.stderr());
         List<String> banners = r.stdout().lines().filter(l -> l.startsWith("== ")).toList();
         assertEquals(List.of("== " + last + ":"),
