@@ -115,8 +115,11 @@ public final class Scripts {
             Process p = new ProcessBuilder(command).directory(ROOT.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
+                p.descendants().forEach(ProcessHandle::destroyForcibly);  // JMH's forks
                 p.destroyForcibly().waitFor();
-                throw new AssertionError("timed out after " + limit + ": " + command);
+                String shown = String.join(" ", command)
+                        .replace(System.getProperty("java.class.path"), "<class path>");
+                throw new AssertionError("timed out after " + limit + ": " + shown);
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
