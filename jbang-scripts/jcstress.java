@@ -77,7 +77,7 @@ class JcstressRun {
                 "-v", "-t", tests, "-f", forks, "-iters", iters, "-time", millis,
                 "-c", "2", "-sc", "false", "-jvmArgs", JVM);
         var name = new AtomicReference<String>();  // null until the summary
-        return run(command, Duration.ofSeconds(300), line -> {
+        return run(command, Duration.ofSeconds(240), line -> {
             Matcher test = TEST.matcher(line);
             if (line.startsWith("RUN RESULTS")) System.out.println();  // ends the dots
             if (line.startsWith("RUN RESULTS")) name.set("");  // one table a test

@@ -238,7 +238,8 @@ class SectionRun {
             }
             reader.join(limit);
             return process.exitValue();
-        } finally {
+        } finally {  // JBang's build, say: its JVM is a child of the launcher script
+            process.descendants().forEach(ProcessHandle::destroyForcibly);
             process.destroyForcibly().waitFor();
         }
     }
@@ -249,7 +250,7 @@ class SectionRun {
 // var jbang = Path.of("../tools/bin/jbang").toAbsolutePath().toString();
 // int status = SectionRun.run(List.of(jbang, script.toString(), "lincheck"),
 //         Duration.ofSeconds(270));
-// if (status != 0) throw new IllegalStateException("jbang testing_concurrency: " + status);
+// if (status != 0) throw new IllegalStateException("lincheck section: exit " + status);
 
 // %% [markdown]
 // The broken count fails, the `merge` count passes. Lincheck prints each call once,

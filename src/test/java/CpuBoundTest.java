@@ -469,7 +469,8 @@ class CpuBoundTest {
             readings.get((int) f[0]).add(f[1]).add(f[2]).add(f[3]);
         }
         var w = readings.stream().map(r -> r.build().toArray()).toList();
-        for (long[] worker : w) assertTrue(worker.length / 3 > 500, "each one computed");
+        for (long[] worker : w)
+            assertTrue(worker.length / 3 > 500, "readings: " + worker.length / 3);
         double threads = mostTogether(w.get(0), w.get(1), WINDOW_NANOS);
         double processes = mostTogether(w.get(2), w.get(3), WINDOW_NANOS);
         String both = "most CPU in 2 ms: 2 threads %.2f ms, 2 processes %.2f ms"

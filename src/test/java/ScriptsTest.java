@@ -78,8 +78,8 @@ class ScriptsTest {
         assertEquals("", r.stdout(), what);
     }
 
-    /** The last section; testing_concurrency's is a Lincheck search, which took more than
-     *  60 s at --speed 20 with two test runs sharing two cores: this launch has 150 s. */
+    /** The last section; testing_concurrency's is a Lincheck search (whatever the speed),
+     *  which took more than 60 s with two test runs sharing two cores: 150 s here. */
     @ParameterizedTest
     @MethodSource("sectioned")
     @Timeout(180)

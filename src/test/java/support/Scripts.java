@@ -111,19 +111,25 @@ public final class Scripts {
     private static Result run(List<String> command, Duration limit) throws Exception {
         Path out = Files.createTempFile("script", ".out");
         Path err = Files.createTempFile("script", ".err");
+        Process p = null;
         try {
-            Process p = new ProcessBuilder(command).directory(ROOT.toFile())
+            p = new ProcessBuilder(command).directory(ROOT.toFile())
                     .redirectOutput(out.toFile()).redirectError(err.toFile()).start();
             if (!p.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {
-                p.descendants().forEach(ProcessHandle::destroyForcibly);  // JMH's forks
-                p.destroyForcibly().waitFor();
-                String shown = String.join(" ", command)
-                        .replace(System.getProperty("java.class.path"), "<class path>");
+                String cp = System.getProperty("java.class.path");
+                var shown = command.stream().map(a -> a.equals(cp) ? "<class path>" : a)
+                        .toList();
                 throw new AssertionError("timed out after " + limit + ": " + shown);
             }
             return new Result(p.exitValue(), Files.readString(out, StandardCharsets.UTF_8),
                     Files.readString(err, StandardCharsets.UTF_8));
         } finally {
+            if (p != null && p.isAlive()) {  // its limit, or the test's @Timeout, passed
+                var forks = p.descendants().toList();  // JMH's, say, listed before the
+                p.destroyForcibly();                   // kill: then it can start no more
+                forks.forEach(ProcessHandle::destroyForcibly);
+                p.waitFor(10, TimeUnit.SECONDS);
+            }
             Files.deleteIfExists(out);
             Files.deleteIfExists(err);
         }
