@@ -33,10 +33,11 @@ class KernelDidNotStart(Exception):
     pass
 
 
-def started_kernel(path: Path, kernel_name: str, quick: bool) -> KernelStart:
+def started_kernel(path: Path, kernel_name: str,
+                   jvm_options: tuple[str, ...]) -> KernelStart:
     """A kernel whose shell and control channels both answered; else KernelDidNotStart."""
     kernel = KernelStart(f"{path.parent.parent.name}-{path.stem}", cwd=path.parent,
-                         kernel_name=kernel_name, jvm_options=QUICK_JVM if quick else ())
+                         kernel_name=kernel_name, jvm_options=jvm_options)
     kernel.start()
     deadline = time.monotonic() + BIND_TIMEOUT_S
     while not kernel.bound() and time.monotonic() < deadline and kernel.manager.is_alive():
@@ -47,12 +48,12 @@ def started_kernel(path: Path, kernel_name: str, quick: bool) -> KernelStart:
     raise KernelDidNotStart(f"see {kernel.log}")
 
 
-def execute(path: Path, quick: bool) -> nbformat.NotebookNode:
+def execute(path: Path, jvm_options: tuple[str, ...]) -> nbformat.NotebookNode:
     """Runs every code cell of a fresh copy; raises on a failing or overlong cell."""
     nb = nbformat.read(path, as_version=4)
     for attempt in range(1, START_ATTEMPTS + 1):
         try:
-            kernel = started_kernel(path, nb.metadata.kernelspec.name, quick)
+            kernel = started_kernel(path, nb.metadata.kernelspec.name, jvm_options)
             break
         except KernelDidNotStart as e:
             if attempt == START_ATTEMPTS:
@@ -95,7 +96,7 @@ def run_one(path: Path, in_place: bool) -> bool:
     """Executes one notebook, prints one line about it; True if it ran cleanly."""
     started = time.monotonic()
     try:
-        nb = execute(path, quick=not in_place)
+        nb = execute(path, () if in_place else QUICK_JVM)
     except Exception as e:  # a failing cell, a timeout, or a kernel that never answered
         print(f"  {path.name}: {type(e).__name__}: {e}", file=sys.stderr, flush=True)
         ok = False

@@ -15,10 +15,10 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.tools.ToolProvider;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import support.Scripts;
@@ -30,24 +30,17 @@ import support.Scripts;
  */
 class BenchmarkingTest {
     static final String CLASS_PATH = System.getProperty("java.class.path");
+    @TempDir  // deleted by JUnit after the class
     static Path classes;  // the script compiled as JBang compiles it: with -proc:full
 
     @BeforeAll
     @Timeout(120)
     static void compileAsJbangDoes() throws Exception {
-        classes = Files.createTempDirectory("benchmarking");
         var errors = new ByteArrayOutputStream();
         int status = ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
                 "-proc:full", "-cp", CLASS_PATH, "-d", classes.toString(),
                 Scripts.script("benchmarking").toString());
         assertEquals(0, status, errors.toString(StandardCharsets.UTF_8));
-    }
-
-    @AfterAll
-    static void deleteCompiled() throws Exception {
-        try (Stream<Path> files = Files.walk(classes)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 
     @Test

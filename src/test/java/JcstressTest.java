@@ -10,14 +10,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.List;
 import java.util.stream.Stream;
 import javax.tools.ToolProvider;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jcstress.annotations.Expect;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -39,23 +38,22 @@ class JcstressTest {
             List.of(Publication.Plain.class, Publication.Final.class),
             List.of(StoreBuffering.Plain.class, StoreBuffering.Volatile.class),
             List.of(StopFlag.Plain.class, StopFlag.Volatile.class));
+    @TempDir  // deleted by JUnit after the class
     static Path classes;  // the script compiled as JBang compiles it: with the processor
 
     @BeforeAll
     @Timeout(120)
-    static void compileAsJbangDoes() throws Exception {
-        classes = Files.createTempDirectory("jcstress");
+    static void compileAsJbangDoes() {
+        compileWithJcstress(Scripts.script("jcstress"), classes);
+    }
+
+    /** javac with jcstress's annotation processor, which writes each test's harness. */
+    static void compileWithJcstress(Path source, Path into) {
         var errors = new ByteArrayOutputStream();
         int status = ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
                 "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
-                "-cp", CLASS_PATH, "-d", classes.toString(),
-                Scripts.script("jcstress").toString());
+                "-cp", CLASS_PATH, "-d", into.toString(), source.toString());
         assertEquals(0, status, errors.toString(StandardCharsets.UTF_8));
-    }
-
-    @AfterAll
-    static void deleteCompiled() throws Exception {
-        deleteTree(classes);
     }
 
     @Test
@@ -106,40 +104,31 @@ class JcstressTest {
      */
     @Test
     @Timeout(180)
-    void oneForbiddenSampleFailsTheTest() throws Exception {
-        Path dir = Files.createTempDirectory("forbidden");
-        try {
-            Path source = Files.writeString(dir.resolve("OnceForbidden.java"), """
-                    package jmm;
-                    import java.util.concurrent.atomic.AtomicLong;
-                    import org.openjdk.jcstress.annotations.*;
-                    import org.openjdk.jcstress.infra.results.I_Result;
-                    @JCStressTest @State
-                    @Outcome(id = "0", expect = Expect.ACCEPTABLE, desc = "every other")
-                    @Outcome(id = "1", expect = Expect.FORBIDDEN, desc = "the 1,000th")
-                    public class OnceForbidden {
-                        static final AtomicLong CALLS = new AtomicLong();  // one fork's
-                        @Actor public void actor(I_Result r) {
-                            r.r1 = CALLS.incrementAndGet() == 1_000 ? 1 : 0;
-                        }
+    void oneForbiddenSampleFailsTheTest(@TempDir Path dir) throws Exception {
+        Path source = Files.writeString(dir.resolve("OnceForbidden.java"), """
+                package jmm;
+                import java.util.concurrent.atomic.AtomicLong;
+                import org.openjdk.jcstress.annotations.*;
+                import org.openjdk.jcstress.infra.results.I_Result;
+                @JCStressTest @State
+                @Outcome(id = "0", expect = Expect.ACCEPTABLE, desc = "every other")
+                @Outcome(id = "1", expect = Expect.FORBIDDEN, desc = "the 1,000th")
+                public class OnceForbidden {
+                    static final AtomicLong CALLS = new AtomicLong();  // one fork's
+                    @Actor public void actor(I_Result r) {
+                        r.r1 = CALLS.incrementAndGet() == 1_000 ? 1 : 0;
                     }
-                    """);
-            var errors = new ByteArrayOutputStream();
-            assertEquals(0, ToolProvider.getSystemJavaCompiler().run(null, errors, errors,
-                    "-processor", "org.openjdk.jcstress.infra.processors.JCStressTestProcessor",
-                    "-cp", CLASS_PATH, "-d", dir.toString(), source.toString()),
-                    errors.toString(StandardCharsets.UTF_8));
-            Run run = run(Scripts.java(), UNSAFE, "-cp", dir + File.pathSeparator + CLASS_PATH,
-                    "org.openjdk.jcstress.Main", "-v", "-t", "OnceForbidden", "-f", "1",
-                    "-iters", "1", "-time", "100", "-c", "2", "-sc", "false",
-                    "-jvmArgs", UNSAFE);  // these options only: one VM mode, one fork
-            assertTrue(run.lines().anyMatch(l -> l.matches(
-                    "\\.+ \\[FAILED\\] jmm\\.OnceForbidden")), run.text());
-            assertTrue(run.lines().anyMatch(l -> l.matches(
-                    " +1 +1 +\\S+ +Forbidden +the 1,000th")), run.text());
-        } finally {
-            deleteTree(dir);
-        }
+                }
+                """);
+        compileWithJcstress(source, dir);
+        Run run = run(Scripts.java(), UNSAFE, "-cp", dir + File.pathSeparator + CLASS_PATH,
+                "org.openjdk.jcstress.Main", "-v", "-t", "OnceForbidden", "-f", "1",
+                "-iters", "1", "-time", "100", "-c", "2", "-sc", "false",
+                "-jvmArgs", UNSAFE);  // these options only: one VM mode, one fork
+        assertTrue(run.lines().anyMatch(l -> l.matches(
+                "\\.+ \\[FAILED\\] jmm\\.OnceForbidden")), run.text());
+        assertTrue(run.lines().anyMatch(l -> l.matches(
+                " +1 +1 +\\S+ +Forbidden +the 1,000th")), run.text());
     }
 
     @Test
@@ -172,11 +161,5 @@ class JcstressTest {
         int status = JcstressRun.run(List.of(command), Duration.ofSeconds(240),
                 line -> text.append(line).append('\n'));
         return new Run(status, text.toString());
-    }
-
-    private static void deleteTree(Path root) throws Exception {
-        try (Stream<Path> files = Files.walk(root)) {
-            for (Path p : files.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
-        }
     }
 }
