@@ -45,18 +45,33 @@ use_jdk() {
 # need_deb <command-or-file> <debian package...>: installs with apt-get when root.
 need_deb() {
   local probe=$1; shift
-  if [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; then return 0; fi
+  have() { [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; }
+  if have; then return 0; fi
   if [ "$(id -u)" -ne 0 ]; then
     die "missing $probe: install it with 'sudo apt-get install $*'"
   fi
-  echo "installing Debian packages: $*" >&2
-  if [ ! -e "$TOOLS/.apt-updated" ]; then
-    apt-get update -qq >&2 || die "apt-get update failed"
-    mkdir -p "$TOOLS" && touch "$TOOLS/.apt-updated"
+  take_turns apt
+  if ! have; then  # else a step beside this one installed it meanwhile
+    echo "installing Debian packages: $*" >&2
+    if [ ! -e "$TOOLS/.apt-updated" ]; then
+      apt-get update -qq >&2 || die "apt-get update failed"
+      touch "$TOOLS/.apt-updated"
+    fi
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
+      >&2 || die "apt-get install $* failed"
   fi
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
-    || die "apt-get install $* failed"
+  end_turn
 }
+
+# take_turns <name> ... end_turn: holds .tools/<name>.lock in between (or until the
+# process ends). make test runs its last steps side by side (tools/test-all), and two of
+# them may both install Debian packages, or both (re)write the kernel: one at a time.
+take_turns() {
+  mkdir -p "$TOOLS"
+  exec {turn_fd}>> "$TOOLS/$1.lock"
+  flock "$turn_fd"
+}
+end_turn() { exec {turn_fd}>&-; }
 
 # What tools/java_kernel.py uses to start and drive the kernel (no Jupyter front end).
 need_python_jupyter() {
@@ -114,6 +129,7 @@ ensure_kernel() {
   local dir="$TOOLS/jupyter/kernels/java" jar=rapaio-jupyter-kernel-3.0.1.jar
   local fix_src="$ROOT/tools/kernel/LoopThread.java" fix="$TOOLS/jupyter/kernel-fix"
   export JUPYTER_PATH="$TOOLS/jupyter"
+  take_turns kernel
   if [ ! -e "$dir/$jar" ]; then
     echo "installing the Java Jupyter kernel ($KERNEL_ARTIFACT) into .tools/jupyter" >&2
     mkdir -p "$dir"
@@ -133,13 +149,15 @@ ensure_kernel() {
   write_kernelspec java "Java" "" ""
   write_kernelspec java-preview "Java (preview features)" '"--enable-preview", ' \
     ', "RJK_COMPILER_OPTIONS": "--enable-preview --release 25"'
+  end_turn
 }
 
 # write_kernelspec <name> <display name> <extra JVM options, JSON> <extra env, JSON>
 write_kernelspec() {
   local dir="$TOOLS/jupyter/kernels/$1" base="$TOOLS/jupyter/kernels/java"
   mkdir -p "$dir"
-  cat > "$dir/kernel.json" <<JSON
+  # Written beside, then renamed: a kernel starting meanwhile reads the old file or the new.
+  cat > "$dir/kernel.json.$$" <<JSON
 {
   "argv": ["$JAVA_HOME/bin/java", $3"-cp",
            "$TOOLS/jupyter/kernel-fix:$base/rapaio-jupyter-kernel-3.0.1.jar",
@@ -150,6 +168,7 @@ write_kernelspec() {
   "env": {"RJK_TIMEOUT_MILLIS": "-1"$4}
 }
 JSON
+  mv -f "$dir/kernel.json.$$" "$dir/kernel.json"
 }
 
 # Mermaid and puppeteer-core from npm, driving Debian's Chromium (no browser download).
