@@ -2,9 +2,8 @@
 notebook executor and the soak test start and probe it.
 
 The kernel logs every message it handles to its standard error, which we keep in a file
-per start under .tools/logs/. Its control channel answers nothing we can wait for
-(it sends its replies on the shell socket), so a log line is the proof that the control
-loop read a request.
+per start under .tools/logs/. Its control channel sends its replies on the shell socket,
+so a log line is the proof that the control loop read a request.
 """
 import gc
 import queue
@@ -80,16 +79,28 @@ class KernelStart:
             return False
 
     def control_answers(self, seconds: float) -> bool:
-        """Sends kernel_info_request on control; the kernel answers it on the shell socket,
-        so only its log line "Handling message" proves the control loop runs."""
+        """Sends kernel_info_request on control; True once the control loop has read it
+        (its log line "Handling message": the reply goes to the shell socket) and has
+        published "idle" for it. The kernel keeps one "current request" for its shell and
+        control loops together: a cell sent while this request is still being handled
+        can get this request's reply as its own (seen: a reply with no status)."""
         before = self.log_text().count("[ControlChannel]: Handling message")
-        self.client.control_channel.send(self.client.session.msg("kernel_info_request"))
+        request = self.client.session.msg("kernel_info_request")
+        self.client.control_channel.send(request)
         deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline:
-            if self.log_text().count("[ControlChannel]: Handling message") > before:
-                return True
+        while self.log_text().count("[ControlChannel]: Handling message") == before:
+            if time.monotonic() > deadline:
+                return False
             time.sleep(0.05)
-        return False
+        while True:
+            try:
+                msg = self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                return False
+            if (msg["parent_header"].get("msg_id") == request["header"]["msg_id"]
+                    and msg["msg_type"] == "status"
+                    and msg["content"]["execution_state"] == "idle"):
+                return True
 
     def heartbeat_answers(self, seconds: float) -> bool:
         """A ping on the heartbeat socket must come back unchanged."""
