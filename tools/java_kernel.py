@@ -2,8 +2,9 @@
 notebook executor and the soak test start and probe it.
 
 The kernel logs every message it handles to its standard error, which we keep in a file
-per start under .tools/logs/. Its control channel sends its replies on the shell socket,
-so a log line is the proof that the control loop read a request.
+per start under .tools/logs/. Its control channel sends its replies on the shell socket
+(all but interrupt_reply: see tools/kernel/LoopThread.java), so a log line is the proof
+that the control loop read a request.
 """
 import gc
 import queue
