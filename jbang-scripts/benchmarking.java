@@ -179,9 +179,9 @@ class JmhRun {
             }
             reader.join(limit);
             return process.exitValue();
-        } finally {
+        } finally {  // the handle's kill: Process's also closes the pipe being read
             process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly().waitFor();
+            process.toHandle().destroyForcibly(); process.waitFor();
         }
     }
 }

@@ -106,9 +106,9 @@ class JcstressRun {
             }
             reader.join(limit);
             return process.exitValue();
-        } finally {
+        } finally {  // the handle's kill: Process's also closes the pipe being read
             process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly().waitFor();
+            process.toHandle().destroyForcibly(); process.waitFor();
             reader.join(Duration.ofSeconds(5));
             try (Stream<Path> files = Files.walk(folder)) {
                 files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());

@@ -238,9 +238,9 @@ class SectionRun {
             }
             reader.join(limit);
             return process.exitValue();
-        } finally {  // JBang's build, say: its JVM is a child of the launcher script
+        } finally {  // JBang's build is a child; the handle's kill leaves the pipe open
             process.descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly().waitFor();
+            process.toHandle().destroyForcibly(); process.waitFor();
         }
     }
 }
