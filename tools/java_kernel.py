@@ -3,8 +3,8 @@ notebook executor and the soak test start and probe it.
 
 The kernel logs every message it handles to its standard error, which we keep in a file
 per start under .tools/logs/. Its control channel sends its replies on the shell socket
-(all but interrupt_reply: see tools/kernel/LoopThread.java), so a log line is the proof
-that the control loop read a request.
+(all but interrupt_reply: see tools/kernel/LoopThread.java), so the proof that a loop
+handled a request is the "idle" status the kernel publishes for it on iopub.
 """
 import gc
 import queue
@@ -72,28 +72,30 @@ class KernelStart:
         return all(f"[{c}Channel]: Binding" in text for c in CHANNELS)
 
     def shell_answers(self, seconds: float) -> bool:
-        """Sends kernel_info_request at once and again each second, as JupyterLab does."""
+        """Sends kernel_info_request at once and again each second, as JupyterLab does,
+        until one is answered; then one more, and waits until it is handled: the shell
+        loop handles its requests in turn, so it is then idle (see control_answers)."""
         try:
             self.client.wait_for_ready(timeout=seconds)
-            return True
         except RuntimeError:
             return False
+        return self._handled(self.client.shell_channel, seconds)
 
     def control_answers(self, seconds: float) -> bool:
-        """Sends kernel_info_request on control; True once the control loop has read it
-        (its log line "Handling message": the reply goes to the shell socket) and has
-        published "idle" for it. The kernel keeps one "current request" for its shell and
-        control loops together: a cell sent while this request is still being handled
-        can get this request's reply as its own (seen: a reply with no status)."""
-        before = self.log_text().count("[ControlChannel]: Handling message")
+        """Sends kernel_info_request on control; True once the control loop has handled it.
+        The kernel keeps one "current request" for its shell and control loops together:
+        a request on one loop while the other is busy can get the other's replies (a cell
+        got this probe's kernel_info reply as its own). So call this only while the shell
+        loop is idle, as it is after shell_answers or a cell's reply."""
+        return self._handled(self.client.control_channel, seconds)
+
+    def _handled(self, channel, seconds: float) -> bool:
+        """Sends kernel_info_request on `channel`; True once the kernel has published
+        "idle" for it, the last thing its loop does with a request."""
         request = self.client.session.msg("kernel_info_request")
-        self.client.control_channel.send(request)
+        channel.send(request)
         deadline = time.monotonic() + seconds
-        while self.log_text().count("[ControlChannel]: Handling message") == before:
-            if time.monotonic() > deadline:
-                return False
-            time.sleep(0.05)
-        while True:
+        while time.monotonic() < deadline:
             try:
                 msg = self.client.get_iopub_msg(timeout=max(0.01, deadline - time.monotonic()))
             except queue.Empty:
@@ -102,6 +104,7 @@ class KernelStart:
                     and msg["msg_type"] == "status"
                     and msg["content"]["execution_state"] == "idle"):
                 return True
+        return False
 
     def heartbeat_answers(self, seconds: float) -> bool:
         """A ping on the heartbeat socket must come back unchanged."""

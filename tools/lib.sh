@@ -45,27 +45,25 @@ use_jdk() {
 # need_deb <command-or-file> <debian package...>: installs with apt-get when root.
 need_deb() {
   local probe=$1; shift
-  have() { [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; }
-  if have; then return 0; fi
+  take_turns apt  # first: a package being installed beside us may already show its files
+  if [ -e "$probe" ] || command -v "$probe" >/dev/null 2>&1; then end_turn; return 0; fi
   if [ "$(id -u)" -ne 0 ]; then
     die "missing $probe: install it with 'sudo apt-get install $*'"
   fi
-  take_turns apt
-  if ! have; then  # else a step beside this one installed it meanwhile
-    echo "installing Debian packages: $*" >&2
-    if [ ! -e "$TOOLS/.apt-updated" ]; then
-      apt-get update -qq >&2 || die "apt-get update failed"
-      touch "$TOOLS/.apt-updated"
-    fi
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" \
-      >&2 || die "apt-get install $* failed"
+  echo "installing Debian packages: $*" >&2
+  if [ ! -e "$TOOLS/.apt-updated" ]; then
+    apt-get update -qq >&2 || die "apt-get update failed"
+    touch "$TOOLS/.apt-updated"
   fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2 \
+    || die "apt-get install $* failed"
   end_turn
 }
 
 # take_turns <name> ... end_turn: holds .tools/<name>.lock in between (or until the
-# process ends). make test runs its last steps side by side (tools/test-all), and two of
-# them may both install Debian packages, or both (re)write the kernel: one at a time.
+# process ends; turns do not nest). make test runs its last steps side by side
+# (tools/test-all), and two of them may both install Debian packages, or both (re)write
+# the kernel: one at a time.
 take_turns() {
   mkdir -p "$TOOLS"
   exec {turn_fd}>> "$TOOLS/$1.lock"

@@ -30,18 +30,22 @@
  *     control loop sets Channels' one message id (shared with the shell loop) to the
  *     interrupt's and runs the shell's pending after-actions, so the interrupted cell's
  *     execute_reply goes out as a reply to the interrupt_request, which no client waits
- *     for. Here the control loop reads its socket itself and answers interrupt_request on
+ *     for (and the jar sends its interrupt_reply on the shell socket, not on control).
+ *     Here the control loop reads its socket itself and answers interrupt_request on
  *     its own: RapaioExecutionControl.interrupt() alone (Future.cancel(true) on the
  *     running snippet: its thread is interrupted and the cell ends with an
  *     EvaluationInterruptedException reply), then interrupt_reply on the control socket,
- *     touching neither the message id nor the after-actions. Other control requests run
- *     as in the jar. It reaches three private fields of the jar (Channels.control,
- *     JavaEngine.controlProvider and executionId); without them it keeps the jar's loop.
+ *     touching neither the message id nor the after-actions; it publishes no busy and
+ *     idle status for the interrupt (the jar did; Jupyter's clients do not wait for
+ *     them). Other control requests run as in the jar. It reaches three private fields of
+ *     the jar (Channels.control, JavaEngine.controlProvider and executionId); without
+ *     them it keeps the jar's loop.
  *
  * Delete this file, and the class path entry in tools/lib.sh, once a kernel release on
  * Maven Central sets the flag before starting the thread, registers its handlers
  * before binding (check LoopThread.start and Channels.connect) and interrupts without
- * stopping (JavaEngine.interrupt, ControlChannel.bind); tools/kernel-soak then shows
+ * stopping (JavaEngine.interrupt, RapaioKernel.handleInterruptRequest,
+ * ControlChannel.bind); tools/kernel-soak then shows
  * whether the release starts, and survives an interrupt, every time on its own.
  */
 package org.rapaio.jupyter.kernel.channels;
@@ -67,14 +71,14 @@ public final class LoopThread extends Thread {
     private static volatile boolean shutdownRequested;
 
     private static final Logger CONTROL_LOG =
-            Logger.getLogger(ControlChannel.class.getSimpleName());  // its log lines, as the jar's
+            Logger.getLogger(ControlChannel.class.getSimpleName());  // as the jar logs
 
     private volatile boolean running = true;  // fix 1: set before the thread can look
     private final long sleep;
     private final Runnable loopBody;
 
     // fix 4, for the control channel's loop only (each is used by its thread alone)
-    private final Runnable jarBody;           // run instead if the jar's fields are missing
+    private final Runnable jarBody;           // runs if the jar's fields are missing
     private boolean useJarControl;
     private ControlChannel control;
     private ZMQ.Poller poller;
@@ -84,8 +88,9 @@ public final class LoopThread extends Thread {
         super(name);
         this.sleep = sleep;
         this.jarBody = loopBody;
-        // fix 4: the control channel's loop (a lambda in ControlChannel.bind, so a nestmate
-        // of ControlChannel) gives way to controlStep, which answers interrupt_request itself
+        // fix 4: the control channel's loop (a lambda in ControlChannel.bind, so a
+        // nestmate of ControlChannel) gives way to controlStep, which answers
+        // interrupt_request itself
         this.loopBody = loopBody.getClass().getNestHost() == ControlChannel.class
                 ? this::controlStep : loopBody;
     }
@@ -138,7 +143,7 @@ public final class LoopThread extends Thread {
         }
         Channels channels = MainApp.kernel.channels();
         if (channels == null || !handlersRegistered(channels)) {
-            return;  // Channels.connect binds the sockets first: requests wait in the socket
+            return;  // Channels.connect binds first: requests wait in the socket
         }
         if (control == null && !resolveControl(channels)) {
             useJarControl = true;
@@ -155,8 +160,8 @@ public final class LoopThread extends Thread {
         if (type == MessageType.CONTROL_INTERRUPT_REQUEST) {
             CONTROL_LOG.info(control.logPrefix + "Handling message: " + type.name());
             execution.interrupt();  // cancels the running snippet; stops nothing
-            control.sendMessage(new Message<>(message.getId(), MessageType.CONTROL_INTERRUPT_REPLY,
-                    new ControlInterruptReply()));
+            control.sendMessage(new Message<>(message.getId(),
+                    MessageType.CONTROL_INTERRUPT_REPLY, new ControlInterruptReply()));
             return;
         }
         handleAsTheJarDoes(channels, message);
@@ -189,7 +194,8 @@ public final class LoopThread extends Thread {
 
     private static boolean handlersRegistered(Channels channels) {
         try {
-            return channels.getHandler(MessageType.CONTROL_SHUTDOWN_REQUEST) != null;
+            // the last one Channels.connect puts in its (plain, unguarded) map
+            return channels.getHandler(MessageType.SHELL_COMM_INFO_REQUEST) != null;
         } catch (NullPointerException e) {  // Channels.handlers is not set yet
             return false;
         }
