@@ -80,6 +80,7 @@ public final class LoopThread extends Thread {
     // fix 4, for the control channel's loop only (each is used by its thread alone)
     private final Runnable jarBody;           // runs if the jar's fields are missing
     private boolean useJarControl;
+    private Channels channels;
     private ControlChannel control;
     private ZMQ.Poller poller;
     private RapaioExecutionControl execution;
@@ -141,13 +142,15 @@ public final class LoopThread extends Thread {
             jarBody.run();
             return;
         }
-        Channels channels = MainApp.kernel.channels();
-        if (channels == null || !handlersRegistered(channels)) {
-            return;  // Channels.connect binds first: requests wait in the socket
-        }
-        if (control == null && !resolveControl(channels)) {
-            useJarControl = true;
-            return;
+        if (control == null) {  // once, when the kernel has connected
+            Channels channels = MainApp.kernel.channels();
+            if (channels == null || !handlersRegistered(channels)) {
+                return;  // Channels.connect binds first: requests wait in the socket
+            }
+            if (!resolveControl(channels)) {
+                useJarControl = true;
+                return;
+            }
         }
         if (poller.poll(0) <= 0) {
             return;
@@ -164,12 +167,12 @@ public final class LoopThread extends Thread {
                     MessageType.CONTROL_INTERRUPT_REPLY, new ControlInterruptReply()));
             return;
         }
-        handleAsTheJarDoes(channels, message);
+        handleAsTheJarDoes(message);
     }
 
     /** What the jar's loop (ControlChannel.bind) does with a control request. */
     @SuppressWarnings({"rawtypes", "unchecked"})
-    private void handleAsTheJarDoes(Channels channels, Message<?> message) {
+    private void handleAsTheJarDoes(Message<?> message) {
         var type = message.header().type();
         MessageHandler handler = channels.getHandler(type);
         if (handler == null) {
@@ -214,7 +217,8 @@ public final class LoopThread extends Thread {
             }
             poller = channel.ctx.poller(1);
             poller.register(channel.socket, ZMQ.Poller.POLLIN);
-            control = channel;
+            this.channels = channels;
+            control = channel;  // last: from now on, controlStep reads the socket
             return true;
         } catch (ReflectiveOperationException | RuntimeException e) {
             CONTROL_LOG.severe("LoopThread keeps the jar's control loop (an interrupt leaves "

@@ -4,15 +4,16 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
+import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
 import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.State;
 import support.Scripts;
+import support.Scripts.Result;
 
 /**
  * What the `benchmarking` lesson claims, proven: its benchmarks build with JMH's annotation
@@ -133,46 +135,35 @@ class BenchmarkingTest {
     @Test
     @Timeout(400)
     void jmhSectionMeasuresEveryCounterAtOneAndTwoThreads() throws Exception {
-        Path out = Files.createTempFile("benchmarking", ".out");
-        try {
-            Process run = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin",
-                    "java").toString(), "-cp", classes + java.io.File.pathSeparator
-                    + CLASS_PATH, "bench.benchmarking", "jmh", "--speed", "20")
-                    .redirectErrorStream(true).redirectOutput(out.toFile()).start();
-            if (!run.waitFor(360, TimeUnit.SECONDS)) {
-                run.descendants().forEach(ProcessHandle::destroyForcibly);
-                run.destroyForcibly().waitFor();
-                throw new AssertionError("the jmh section did not end within 360 s");
-            }
-            String text = Files.readString(out);
-            assertEquals(0, run.exitValue(), text);
-            List<String> lines = text.lines().toList();
-            assertTrue(lines.get(2).startsWith("1 fork(s) x (5 warm-up + 5 measured"), text);
-            assertEquals("(one short fork: a smoke run, not a measurement)", lines.get(3),
-                    text);
-            var forks = new ArrayList<String>();
-            for (String counter : Stats.COUNTERS) {
-                for (int threads : List.of(1, 2)) {
-                    String fork = "  %-6s %d thread(s), fork 1 of 1:".formatted(counter,
-                            threads);
-                    forks.addAll(lines.stream().filter(l -> l.startsWith(fork)
-                            && l.substring(fork.length()).trim().split(" +").length == 5)
-                            .toList());
-                }
-                assertEquals(1, lines.stream().filter(l -> l.matches(
-                        counter + " +[\\d.]+ \\([\\d.]+-[\\d.]+\\) +[\\d.]+ \\([\\d.]+-[\\d.]+\\)"
-                        + " +(faster|slower|~)")).count(), counter + " row in:\n" + text);
-            }
-            assertEquals(10, forks.size(), "a line per counter, thread count and fork:\n" + text);
+        Result run = Scripts.run(List.of(Scripts.java(), "-cp", classes + File.pathSeparator
+                + CLASS_PATH, "bench.benchmarking", "jmh", "--speed", "20"),
+                Duration.ofSeconds(360));
+        String text = run.stdout() + run.stderr();
+        assertEquals(0, run.exitCode(), text);
+        List<String> lines = run.stdout().lines().toList();
+        assertTrue(lines.get(2).startsWith("1 fork(s) x (5 warm-up + 5 measured"), text);
+        assertEquals("(one short fork: a smoke run, not a measurement)", lines.get(3),
+                text);
+        var forks = new ArrayList<String>();
+        for (String counter : Stats.COUNTERS) {
             for (int threads : List.of(1, 2)) {
-                String prefix = "at %d thread(s): ".formatted(threads);
-                String ranking = lines.stream().filter(l -> l.startsWith(prefix)).findFirst()
-                        .orElseThrow().substring(prefix.length());
-                assertEquals(List.copyOf(Stats.COUNTERS), Stream.of(ranking.split(" [>~] "))
-                        .sorted(Comparator.comparing(Stats.COUNTERS::indexOf)).toList(), ranking);
+                String fork = "  %-6s %d thread(s), fork 1 of 1:".formatted(counter,
+                        threads);
+                forks.addAll(lines.stream().filter(l -> l.startsWith(fork)
+                        && l.substring(fork.length()).trim().split(" +").length == 5)
+                        .toList());
             }
-        } finally {
-            Files.deleteIfExists(out);
+            assertEquals(1, lines.stream().filter(l -> l.matches(
+                    counter + " +[\\d.]+ \\([\\d.]+-[\\d.]+\\) +[\\d.]+ \\([\\d.]+-[\\d.]+\\)"
+                    + " +(faster|slower|~)")).count(), counter + " row in:\n" + text);
+        }
+        assertEquals(10, forks.size(), "a line per counter, thread count and fork:\n" + text);
+        for (int threads : List.of(1, 2)) {
+            String prefix = "at %d thread(s): ".formatted(threads);
+            String ranking = lines.stream().filter(l -> l.startsWith(prefix)).findFirst()
+                    .orElseThrow().substring(prefix.length());
+            assertEquals(List.copyOf(Stats.COUNTERS), Stream.of(ranking.split(" [>~] "))
+                    .sorted(Comparator.comparing(Stats.COUNTERS::indexOf)).toList(), ranking);
         }
     }
 }

@@ -108,7 +108,9 @@ public final class Scripts {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
-    private static Result run(List<String> command, Duration limit) throws Exception {
+    /** Runs `command` in the project's folder; kills it, and the JVMs it started, if it is
+     *  still running when `limit` or the test's own @Timeout ends the wait. */
+    public static Result run(List<String> command, Duration limit) throws Exception {
         Path out = Files.createTempFile("script", ".out");
         Path err = Files.createTempFile("script", ".err");
         Process p = null;
